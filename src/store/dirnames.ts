@@ -1,0 +1,44 @@
+// $LIMA_HOME and the cache directory, resolved the way Lima resolves them.
+import { realpathSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { LimaError } from "../util/errors.js";
+
+export function limaHome(): string {
+  let dir = process.env.LIMA_HOME ?? "";
+  if (dir === "") {
+    const home = os.homedir();
+    if (!home) throw new LimaError("could not determine LIMA_HOME: neither $LIMA_HOME nor $HOME is set");
+    dir = path.join(home, ".lima");
+  }
+  dir = path.resolve(dir);
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
+export function limaConfigDir(): string {
+  return path.join(limaHome(), "_config");
+}
+
+export function limaDisksDir(): string {
+  return path.join(limaHome(), "_disks");
+}
+
+export function limaTemplatesDir(): string {
+  return path.join(limaHome(), "_templates");
+}
+
+export function instanceDir(name: string): string {
+  return path.join(limaHome(), name);
+}
+
+/** os.UserCacheDir()/lima: `$XDG_CACHE_HOME/lima` or `~/.cache/lima` (Linux), `~/Library/Caches/lima` (macOS). */
+export function limaCacheDir(): string {
+  if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Caches", "lima");
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".cache");
+  return path.join(base, "lima");
+}
