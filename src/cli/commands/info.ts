@@ -1,0 +1,55 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { loadYAML, toJSONObject } from "../../config/index.js";
+import { allDrivers } from "../../driver/registry.js";
+import { limaHome } from "../../store/dirnames.js";
+import { ConfigDir, UserPrivateKey } from "../../store/filenames.js";
+import { hostArch } from "../../store/store.js";
+import { listTemplates, readTemplate } from "../../templates/index.js";
+import { packageRoot, shareDir } from "../../util/pkgroot.js";
+import { VERSION_WITH_V } from "../../version.js";
+import { evaluateJSON } from "../../yq/index.js";
+import { SHELL_ENV_BLOCK } from "../../util/envfilter.js";
+import { checkArgs } from "../flags.js";
+
+function defaultTemplateConfig(): Record<string, unknown> {
+  const text = Buffer.from(readTemplate("default")).toString("utf8");
+  return toJSONObject(loadYAML(text, "", { warn: false }).config);
+}
+
+export function limaInfo(): Record<string, unknown> {
+  const vmTypesEx: Record<string, { location: string }> = {};
+  for (const d of allDrivers()) vmTypesEx[d.name] = { location: d.location };
+  return {
+    version: VERSION_WITH_V,
+    templates: listTemplates(),
+    defaultTemplate: defaultTemplateConfig(),
+    limaHome: limaHome(),
+    vmTypes: Object.keys(vmTypesEx),
+    vmTypesEx,
+    guestAgents: {},
+    shellEnvBlock: SHELL_ENV_BLOCK,
+    hostOS: process.platform,
+    hostArch: hostArch(),
+    identityFile: path.join(limaHome(), ConfigDir, UserPrivateKey),
+    plugins: [],
+    libexecPaths: [path.join(packageRoot(), "libexec", "lima")],
+    sharePaths: [shareDir()],
+  };
+}
+
+export function register(program: Command): Command {
+  const cmd = program
+    .command("info")
+    .summary("Show diagnostic information")
+    .description("Show diagnostic information")
+    .option("--yq <expr>", "Apply yq expression to the output", ".")
+    .argument("[args...]");
+  cmd.action(async (_a: string[], opts: { yq: string }) => {
+    checkArgs(cmd, cmd.args, 0, 0);
+    for (const v of evaluateJSON(opts.yq, limaInfo())) {
+      process.stdout.write(`${typeof v === "string" ? v : JSON.stringify(v, null, 4)}\n`);
+    }
+  });
+  return cmd;
+}

@@ -1,0 +1,175 @@
+import type { Command } from "commander";
+import { bytesSize } from "../../config/index.js";
+import { logger } from "../../log/logger.js";
+import { limaHome } from "../../store/dirnames.js";
+import type { Instance } from "../../store/instance.js";
+import { instanceJSON, instanceYAML, LIST_FIELDS, renderInstanceTemplate } from "../../store/format.js";
+import { inspect, instanceNames, InstanceNotFoundError, tildePath } from "../../store/store.js";
+import { errorMessage, LimaError } from "../../util/errors.js";
+import { q } from "../../util/goquote.js";
+import { tabwrite } from "../../util/tabwriter.js";
+import { evaluateJSON } from "../../yq/index.js";
+import { boolFlag } from "../flags.js";
+import YAML from "yaml";
+import { hostArch } from "../../store/store.js";
+
+interface ListOptions {
+  format?: string;
+  listFields?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  allFields?: boolean;
+  yq?: string[];
+  filter?: string[];
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function register(program: Command): Command {
+  const cmd = program
+    .command("list")
+    .alias("ls")
+    .usage("[flags] [INSTANCE]...")
+    .summary("List instances of Lima")
+    .description("List instances of Lima.")
+    .argument("[instance...]")
+    .option("-f, --format <format>", "output format, one of: json, yaml, table, go-template")
+    .option("--yq <expr>", "Apply yq expression to each instance", collect)
+    .option("-l, --filter <expr>", "Filter instances using yq expression", collect);
+  boolFlag(cmd, "--list-fields", "List fields available for format");
+  boolFlag(cmd, "--json", "JSONify output");
+  boolFlag(cmd, "-q, --quiet", "Only show names");
+  boolFlag(cmd, "--all-fields", "Show all fields");
+  cmd.action(async (_args: string[], opts: ListOptions) => list(cmd.args, opts));
+  return cmd;
+}
+
+function checkFlagConflicts(opts: ListOptions): void {
+  if (opts.json && opts.format !== undefined) throw new LimaError("option --json conflicts with option --format");
+  if (opts.listFields && opts.format !== undefined) throw new LimaError("option --list-fields conflicts with option --format");
+  if (opts.yq && opts.format !== undefined && opts.format !== "json" && opts.format !== "yaml") {
+    throw new LimaError("option --yq only works with --format json or yaml");
+  }
+  if (opts.listFields && opts.yq) throw new LimaError("option --list-fields conflicts with option --yq");
+  if (opts.listFields && opts.filter) throw new LimaError("option --list-fields conflicts with option --filter");
+  if (opts.quiet && opts.format !== undefined && opts.format !== "table") {
+    throw new LimaError("option --quiet can only be used with '--format table'");
+  }
+}
+
+function selectNames(all: string[], args: string[]): { names: string[]; unmatched: boolean } {
+  if (args.length === 0) return { names: all, unmatched: false };
+  const names: string[] = [];
+  let unmatched = false;
+  for (const arg of args) {
+    if (all.includes(arg)) names.push(arg);
+    else {
+      logger.warn(`No instance matching ${arg} found.`);
+      unmatched = true;
+    }
+  }
+  return { names, unmatched };
+}
+
+async function inspectAll(names: string[]): Promise<Instance[]> {
+  const out: Instance[] = [];
+  for (const name of names) {
+    try {
+      out.push(await inspect(name));
+    } catch (err) {
+      if (err instanceof InstanceNotFoundError) {
+        out.push({ name, hostname: "", status: "Broken", dir: `${limaHome()}/${name}`, vmType: "", arch: "", protected: false, limaVersion: "", errors: [errorMessage(err)] });
+        continue;
+      }
+      out.push({ name, hostname: "", status: "", dir: `${limaHome()}/${name}`, vmType: "", arch: "", protected: false, limaVersion: "", errors: [errorMessage(err)] });
+    }
+  }
+  return out;
+}
+
+function applyFilters(instances: Instance[], filters: string[] | undefined): Instance[] {
+  if (!filters || filters.length === 0) return instances;
+  const expr = filters.map((f) => `select(${f})`).join(" | ");
+  return instances.filter((inst) => evaluateJSON(expr, instanceJSON(inst, false)).some((v) => v !== undefined));
+}
+
+function table(instances: Instance[], allFields: boolean): string {
+  const width = process.stdout.isTTY && !allFields ? process.stdout.columns : undefined;
+  const sameVMType = instances.every((i) => i.vmType === instances[0]?.vmType);
+  const sameArch = instances.every((i) => i.arch === hostArch());
+  let showVMType = true;
+  let showArch = true;
+  let showDir = true;
+  if (width !== undefined) {
+    const col = 8;
+    if (96 > width && sameVMType) showVMType = false;
+    let cols = 1 + 2 + 2 + (showVMType ? 1 : 0) + 1 + 3;
+    if ((cols + 6) * col > width && sameArch) showArch = false;
+    cols = 1 + 2 + 2 + (showVMType ? 1 : 0) + (showArch ? 1 : 0) + 3;
+    if ((cols + 2) * col > width) showDir = false;
+  }
+  const header = ["NAME", "STATUS", "SSH", ...(showVMType ? ["VMTYPE"] : []), ...(showArch ? ["ARCH"] : []), "CPUS", "MEMORY", "DISK", ...(showDir ? ["DIR"] : [])];
+  const rows = instances.map((i) => [
+    i.name,
+    i.status,
+    `${i.sshAddress ?? ""}:${i.sshLocalPort ?? 0}`,
+    ...(showVMType ? [i.vmType] : []),
+    ...(showArch ? [i.arch] : []),
+    String(i.cpus ?? 0),
+    bytesSize(i.memory ?? 0),
+    bytesSize(i.disk ?? 0),
+    ...(showDir ? [tildePath(i.dir)] : []),
+  ]);
+  return tabwrite([header, ...rows]);
+}
+
+async function list(args: string[], opts: ListOptions): Promise<void> {
+  checkFlagConflicts(opts);
+  if (opts.listFields) {
+    process.stdout.write(`${LIST_FIELDS.join("\n")}\n`);
+    return;
+  }
+  const all = instanceNames();
+  if (all.length === 0 && args.length === 0) {
+    logger.warn("No instance found. Run `limactl create` to create an instance.");
+    return;
+  }
+  const { names, unmatched } = selectNames(all, args);
+  if (opts.quiet && !opts.filter && !opts.yq) {
+    for (const n of names) process.stdout.write(`${n}\n`);
+    if (unmatched) throw new LimaError("unmatched instances");
+    return;
+  }
+  const instances = applyFilters(await inspectAll(names), opts.filter);
+  for (const inst of instances) {
+    if (inst.errors?.length) logger.warn(`instance ${q(inst.name)} has errors`, { errors: inst.errors });
+  }
+  if (opts.quiet) {
+    for (const inst of instances) process.stdout.write(`${inst.name}\n`);
+  } else {
+    process.stdout.write(render(instances, opts));
+  }
+  if (unmatched) throw new LimaError("unmatched instances");
+}
+
+function render(instances: Instance[], opts: ListOptions): string {
+  let format = opts.json ? "json" : (opts.format ?? "table");
+  if (opts.yq && opts.format === undefined) format = "json";
+  if (opts.yq) {
+    const expr = opts.yq.join(" | ");
+    return instances
+      .flatMap((inst) => evaluateJSON(expr, instanceJSON(inst)))
+      .map((v) => (format === "yaml" ? `${YAML.stringify(v, { indentSeq: false, lineWidth: 0 })}` : `${JSON.stringify(v)}\n`))
+      .join("");
+  }
+  switch (format) {
+    case "json":
+      return instances.map((i) => `${JSON.stringify(instanceJSON(i))}\n`).join("");
+    case "yaml":
+      return instances.map((i) => `---\n${instanceYAML(i)}`).join("");
+    case "table":
+      return table(instances, opts.allFields === true);
+    default:
+      return instances.map((i) => `${renderInstanceTemplate(format, i)}\n`).join("");
+  }
+}

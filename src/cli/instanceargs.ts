@@ -1,0 +1,109 @@
+// Argument resolution of `create` and `start` (Lima's loadOrCreateInstance): an identifier names an
+// instance, anything else is a template locator; the template is embedded and edited by flags.
+import { existsSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { loadYAML, validate } from "../config/index.js";
+import { driverNames } from "../driver/registry.js";
+import { isValidInstanceName, validateInstanceName } from "../identifiers/validate.js";
+import { createInstance } from "../instance/create.js";
+import { configuredDriver } from "../instance/driverutil.js";
+import { logger } from "../log/logger.js";
+import { instanceDir } from "../store/dirnames.js";
+import * as filenames from "../store/filenames.js";
+import type { Instance } from "../store/instance.js";
+import { inspect } from "../store/store.js";
+import { embed, readLocator } from "../templates/index.js";
+import { LimaError } from "../util/errors.js";
+import { q } from "../util/goquote.js";
+import { evaluateExpression } from "../yq/index.js";
+import { editFlagValues, yqExpressionFromFlags } from "./editflags.js";
+import { globals } from "./globals.js";
+import { readFileSync } from "node:fs";
+
+const DEPRECATED_TEMPLATES: Record<string, string> = {
+  "experimental/vz": "`vmType: vz` became the default for macOS hosts in Lima v1.0",
+  "experimental/riscv64": "use `template:default --arch=riscv64` instead (since Lima v1.0)",
+  "experimental/armv7l": "use `template:default --arch=armv7l` instead (since Lima v1.0)",
+  vmnet: "use `template:default --network=lima:shared` instead (since Lima v1.0)",
+  "experimental/net-user-v2": "use `template:default --network=lima:user-v2` instead (since Lima v1.0)",
+  "experimental/9p": "use `template:default --vm-type=qemu --mount-type=9p` instead (since Lima v1.0)",
+  "experimental/virtiofs-linux": "use `template:default --mount-type=virtiofs` instead (since Lima v1.0)",
+};
+
+export interface LoadOrCreate {
+  instance: Instance;
+  created: boolean;
+}
+
+function isStdinTTYForbidden(cmd: Command): boolean {
+  return cmd.getOptionValueSource("tty") === "cli" && globals().tty;
+}
+
+/** Applies the edit flags to an existing instance's lima.yaml (start/restart with flags). */
+export async function applyEditFlagsToInstance(inst: Instance, expression: string): Promise<Instance> {
+  if (expression === "") return inst;
+  const file = path.join(inst.dir, filenames.LimaYAML);
+  const before = readFileSync(file, "utf8");
+  const after = evaluateExpression(expression, before);
+  try {
+    const loaded = loadYAML(after, file, { warn: true });
+    validate(loaded.config, { warn: true, lineOf: loaded.lineOf, filePath: file, registeredDrivers: driverNames() });
+  } catch (err) {
+    writeFileSync("lima.REJECTED.yaml", after);
+    throw new LimaError(`the YAML is invalid, saved the buffer as ${q("lima.REJECTED.yaml")}: ${(err as Error).message}`);
+  }
+  writeFileSync(file, after, { mode: 0o644 });
+  const edited = await inspect(inst.name);
+  configuredDriver(edited);
+  return edited;
+}
+
+export async function loadOrCreateInstance(cmd: Command, arg: string, createOnly: boolean): Promise<LoadOrCreate> {
+  const opts = cmd.opts<Record<string, unknown>>();
+  let name = (opts.name as string | undefined) ?? "";
+  if (name !== "") validateInstanceName(name);
+  const templateName = arg.startsWith("template:") ? arg.slice("template:".length).replace(/^\/\//, "") : "";
+  if (templateName && DEPRECATED_TEMPLATES[templateName]) {
+    logger.warn(`template ${q(templateName)} is deprecated: ${DEPRECATED_TEMPLATES[templateName]}`);
+  }
+  const flags = editFlagValues(opts);
+  let locator = arg;
+  if (arg === "-") {
+    if (name === "") throw new LimaError("must pass instance name with --name when reading template from stdin");
+    if (isStdinTTYForbidden(cmd)) throw new LimaError("cannot use --tty=true when reading template from stdin");
+  } else if (arg === "" || isValidInstanceName(arg)) {
+    if (arg !== "" && name !== "" && arg !== name) {
+      throw new LimaError(`instance name ${q(arg)} and CLI flag --name=${q(name)} cannot be specified together`);
+    }
+    name = arg || name || "default";
+    if (existsSync(path.join(instanceDir(name), filenames.LimaYAML)) || existsSync(instanceDir(name))) {
+      if (createOnly) throw new LimaError(`instance ${q(name)} already exists`);
+      logger.info(`Using the existing instance ${q(name)}`);
+      const inst = await inspect(name);
+      const expr = yqExpressionFromFlags(flags, { existingInstance: true });
+      return { instance: await applyEditFlagsToInstance(inst, expr), created: false };
+    }
+    if (arg !== "" && arg !== "default") {
+      logger.info(`Creating an instance ${q(name)} from template:default (Not from template:${arg})`);
+      logger.warn(`This form is deprecated. Use \`limactl create --name=${name} template:default\` instead`);
+    }
+    locator = "template:default";
+  }
+  const tmpl = await readLocator(locator, name !== "" ? { name } : {});
+  if (name === "") {
+    if (!tmpl.name) throw new LimaError(`can't determine instance name from template locator ${q(locator)}`);
+    name = tmpl.name;
+    validateInstanceName(name);
+  }
+  if (existsSync(instanceDir(name))) throw new LimaError(`instance ${q(name)} already exists`);
+  const embedded = await embed({ ...tmpl, name }, { embedAll: true, defaultBase: true });
+  let text = Buffer.from(embedded.bytes).toString("utf8");
+  const parsed = loadYAML(text, path.join(instanceDir(name), filenames.LimaYAML), { warn: false });
+  if (parsed.config.os && parsed.config.os !== "Linux") logger.warn("Support for non-Linux guests is experimental");
+  const expr = yqExpressionFromFlags(flags, { existingInstance: false, templateParams: Object.keys(parsed.config.param ?? {}) });
+  if (!globals().tty) logger.info("Terminal is not available, proceeding without opening an editor");
+  text = evaluateExpression(expr, text);
+  const instance = await createInstance(name, text, { saveRejected: globals().tty });
+  return { instance, created: true };
+}
