@@ -1,0 +1,31 @@
+import type { Command } from "commander";
+import { stopForcibly, stopGracefully } from "../../instance/stop.js";
+import { inspect } from "../../store/store.js";
+import { joinErrors } from "../../util/errors.js";
+import { boolFlag } from "../flags.js";
+
+export function register(program: Command): Command {
+  const cmd = program
+    .command("stop")
+    .usage("[flags] INSTANCE [INSTANCE, ...]")
+    .summary("Stop an instance")
+    .description("Stop an instance")
+    .argument("[instances...]");
+  boolFlag(cmd, "-f, --force", "Force stop the instance");
+  cmd.action(async (_a: string[], opts: { force?: boolean }) => {
+    const names = cmd.args.length > 0 ? cmd.args : ["default"];
+    const errors: Error[] = [];
+    for (const name of names) {
+      try {
+        const inst = await inspect(name);
+        if (opts.force) stopForcibly(inst);
+        else await stopGracefully(inst);
+      } catch (err) {
+        errors.push(err as Error);
+      }
+    }
+    const joined = joinErrors(errors);
+    if (joined) throw joined;
+  });
+  return cmd;
+}

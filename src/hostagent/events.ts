@@ -1,0 +1,117 @@
+// The host agent's event stream (`ha.stdout.log`): one JSON object per line, Lima's schema.
+import { closeSync, existsSync, fsyncSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { rfc3339 } from "../log/logger.js";
+
+export interface PortForwardEvent {
+  type: "forwarding" | "not-forwarding" | "stopping" | "failed";
+  protocol?: "tcp" | "udp";
+  guestAddr?: string;
+  hostAddr?: string;
+  error?: string;
+}
+
+export interface CloudInitProgress {
+  logLine?: string;
+  completed?: boolean;
+  active?: boolean;
+}
+
+export interface VsockEvent {
+  type: "started" | "skipped" | "failed";
+  hostAddr?: string;
+  vsockPort?: number;
+  reason?: string;
+}
+
+export interface Status {
+  running?: boolean;
+  degraded?: boolean;
+  exiting?: boolean;
+  errors?: string[];
+  sshLocalPort?: number;
+  cloudInitProgress?: CloudInitProgress;
+  portForward?: PortForwardEvent;
+  vsock?: VsockEvent;
+}
+
+export interface Event {
+  time: string;
+  status: Status;
+}
+
+/** Drops false/zero/empty fields, as Go's `omitempty` does, keeping Lima's key order. */
+export function compactStatus(status: Status): Status {
+  const out: Status = {};
+  if (status.running) out.running = true;
+  if (status.degraded) out.degraded = true;
+  if (status.exiting) out.exiting = true;
+  if (status.errors && status.errors.length > 0) out.errors = status.errors;
+  if (status.sshLocalPort) out.sshLocalPort = status.sshLocalPort;
+  if (status.cloudInitProgress) out.cloudInitProgress = status.cloudInitProgress;
+  if (status.portForward) out.portForward = status.portForward;
+  if (status.vsock) out.vsock = status.vsock;
+  return out;
+}
+
+export function eventLine(status: Status, now = new Date()): string {
+  return `${JSON.stringify({ time: rfc3339(now, true), status: compactStatus(status) })}\n`;
+}
+
+/** Writes events to a file descriptor (the HA's stdout), synced so a crash loses none. */
+export class EventEmitter {
+  private current: Status = {};
+
+  constructor(private readonly fd: number) {}
+
+  emit(status: Status): void {
+    this.current = status;
+    writeSync(this.fd, eventLine(status));
+    try {
+      fsyncSync(this.fd);
+    } catch {
+      // Not a regular file (a terminal in --foreground mode).
+    }
+  }
+
+  /** Port-forward and similar events carry the current status plus the sub-object. */
+  emitWith(extra: Partial<Status>): void {
+    this.emit({ ...this.current, ...extra });
+  }
+}
+
+/** Follows a growing file line by line (the file may not exist yet). */
+export class LineFollower {
+  private offset = 0;
+  private partial = "";
+
+  constructor(private readonly file: string) {}
+
+  /** New complete lines since the last call. */
+  poll(): string[] {
+    if (!existsSync(this.file)) return [];
+    const size = statSync(this.file).size;
+    if (size < this.offset) {
+      this.offset = 0;
+      this.partial = "";
+    }
+    if (size === this.offset) return [];
+    const fd = openSync(this.file, "r");
+    try {
+      const buf = Buffer.alloc(size - this.offset);
+      const n = readSync(fd, buf, 0, buf.length, this.offset);
+      this.offset += n;
+      const text = this.partial + buf.subarray(0, n).toString("utf8");
+      const lines = text.split("\n");
+      this.partial = lines.pop() ?? "";
+      return lines.filter((l) => l.trim() !== "");
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+export function parseEvent(line: string): Event {
+  const ev = JSON.parse(line) as Event;
+  if (typeof ev !== "object" || ev === null || typeof ev.status !== "object") throw new Error(`invalid event line: ${line}`);
+  return ev;
+}

@@ -1,0 +1,231 @@
+// `limactl start` of an existing instance: prepare, spawn the detached host agent, follow its
+// events until the instance is running (or the host agent gives up), with a timeout.
+import { spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Event, LineFollower, parseEvent } from "../hostagent/events.js";
+import { type Level, LEVELS, logger } from "../log/logger.js";
+import * as filenames from "../store/filenames.js";
+import type { Instance } from "../store/instance.js";
+import { isProcessAlive, readPidFile } from "../store/pidfile.js";
+import { inspect } from "../store/store.js";
+import { isErrno, LimaError } from "../util/errors.js";
+import { q } from "../util/goquote.js";
+import { prepareInstance } from "./prepare.js";
+import { stopForcibly } from "./stop.js";
+
+export interface StartOptions {
+  timeoutMs: number;
+  foreground?: boolean;
+  debug?: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+const START_LOCK = ".start.lock";
+
+/**
+ * Makes concurrent `limactl start` of one instance fail fast: the first takes an exclusive lock
+ * file holding its PID; a lock whose process is gone is stale and taken over.
+ */
+function acquireStartLock(inst: Instance): () => void {
+  const file = path.join(inst.dir, START_LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, "wx", 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if (!isErrno(err, "EEXIST")) throw err;
+      const holder = Number.parseInt(readFileSync(file, "utf8"), 10);
+      if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) {
+        throw new LimaError(`instance ${q(inst.name)} is being started by another process (pid ${holder})`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new LimaError(`could not lock instance ${q(inst.name)} for start`);
+}
+
+function limactlEntry(): string {
+  return process.argv[1] ?? fileURLToPath(import.meta.url);
+}
+
+function spawnHostAgent(inst: Instance, options: StartOptions): number {
+  const stdoutLog = path.join(inst.dir, filenames.HostAgentStdoutLog);
+  const stderrLog = path.join(inst.dir, filenames.HostAgentStderrLog);
+  rmSync(stdoutLog, { force: true });
+  rmSync(stderrLog, { force: true });
+  const out = openSync(stdoutLog, "w", 0o644);
+  const err = openSync(stderrLog, "w", 0o644);
+  const args = [
+    ...process.execArgv,
+    limactlEntry(),
+    ...(options.debug ? ["--debug"] : []),
+    "hostagent",
+    "--pidfile",
+    path.join(inst.dir, filenames.HostAgentPID),
+    "--socket",
+    path.join(inst.dir, filenames.HostAgentSock),
+    inst.name,
+  ];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", out, err], cwd: inst.dir });
+  child.unref();
+  closeSync(out);
+  closeSync(err);
+  return child.pid ?? 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitForPidFile(inst: Instance, haPid: number): Promise<void> {
+  const file = path.join(inst.dir, filenames.HostAgentPID);
+  for (let i = 0; i < 50; i++) {
+    if (readPidFile(file) > 0) return;
+    if (!isProcessAlive(haPid)) break;
+    await sleep(100);
+  }
+  const stderr = lastLines(path.join(inst.dir, filenames.HostAgentStderrLog), 5);
+  throw new LimaError(`hostagent (PID ${haPid}) did not start up${stderr ? `:\n${stderr}` : ""} (see ${q(path.join(inst.dir, filenames.HostAgentStderrLog))})`);
+}
+
+function lastLines(file: string, n: number): string {
+  try {
+    return readFileSync(file, "utf8").trim().split("\n").slice(-n).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** Re-renders one JSON log line of the host agent with a `[hostagent] ` prefix. */
+function propagateLogLine(line: string, since: number): void {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    logger.info(line);
+    return;
+  }
+  const time = Date.parse(String(entry.time ?? ""));
+  if (Number.isFinite(time) && time < since - 1000) return;
+  let level = String(entry.level ?? "info") as Level;
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(entry)) if (!["level", "msg", "time"].includes(k)) fields[k] = v;
+  if (level === "fatal" || level === "panic") {
+    fields.level = level;
+    level = "error";
+  }
+  if (!LEVELS.includes(level)) level = "info";
+  logger.log(level, `[hostagent] ${String(entry.msg ?? "")}`, fields);
+}
+
+export interface WatchResult {
+  running: boolean;
+  degraded: boolean;
+  errors: string[];
+}
+
+/** Follows ha.stdout.log (events) and ha.stderr.log (logs) until `done` says stop. */
+export async function watchHostAgent(inst: Instance, timeoutMs: number, haPid: number, done: (ev: Event) => boolean): Promise<"done" | "timeout" | "exited"> {
+  const since = Date.now();
+  const events = new LineFollower(path.join(inst.dir, filenames.HostAgentStdoutLog));
+  const logs = new LineFollower(path.join(inst.dir, filenames.HostAgentStderrLog));
+  const deadline = since + timeoutMs;
+  for (;;) {
+    for (const line of logs.poll()) propagateLogLine(line, since);
+    for (const line of events.poll()) {
+      const ev = parseEvent(line);
+      if (Date.parse(ev.time) < since - 1000) continue;
+      if (done(ev)) return "done";
+    }
+    if (haPid > 0 && !isProcessAlive(haPid)) {
+      for (const line of logs.poll()) propagateLogLine(line, since);
+      for (const line of events.poll()) if (done(parseEvent(line))) return "done";
+      return "exited";
+    }
+    if (Date.now() > deadline) return "timeout";
+    await sleep(200);
+  }
+}
+
+export async function startInstance(inst: Instance, options: StartOptions = { timeoutMs: DEFAULT_TIMEOUT_MS }): Promise<void> {
+  if (inst.status === "Running") {
+    logger.info(`The instance ${q(inst.name)} is already running. Run \`${shellCommand(inst.name)}\` to open the shell.`);
+    return;
+  }
+  const release = acquireStartLock(inst);
+  try {
+    if (inst.status !== "Stopped") {
+      logger.warn(`expected status ${q("Stopped")}, got ${q(inst.status)}`);
+      if ((inst.hostAgentPID ?? 0) === 0) {
+        // A VM left behind by a killed host agent would hold the disk; nothing else owns it any more.
+        logger.warn(`Cleaning up the leftovers of a previous run of ${q(inst.name)} (host agent not running)`);
+        stopForcibly(inst);
+      }
+    }
+    if (readPidFile(path.join(inst.dir, filenames.HostAgentPID)) > 0) {
+      throw new LimaError(`instance ${q(inst.name)} seems running (hint: remove ${q(path.join(inst.dir, filenames.HostAgentPID))})`);
+    }
+    await prepareInstance(inst);
+    const haPid = spawnHostAgent(inst, options);
+    await waitForPidFile(inst, haPid);
+    await followStart(inst, options, haPid);
+  } finally {
+    release();
+  }
+}
+
+function shellCommand(name: string): string {
+  return name === "default" ? "lima" : `limactl shell ${name}`;
+}
+
+async function followStart(inst: Instance, options: StartOptions, haPid: number): Promise<void> {
+  let result: WatchResult = { running: false, degraded: false, errors: [] };
+  let exiting = false;
+  let printedPort = false;
+  const outcome = await watchHostAgent(inst, options.timeoutMs, haPid, (ev) => {
+    if (!printedPort && ev.status.sshLocalPort) {
+      logger.info(`SSH Local Port: ${ev.status.sshLocalPort}`);
+      printedPort = true;
+    }
+    if (ev.status.errors?.length) logger.error(`Errors from the host agent`, { errors: ev.status.errors });
+    if (ev.status.exiting) {
+      exiting = true;
+      result = { ...result, errors: ev.status.errors ?? [] };
+      return true;
+    }
+    if (ev.status.running) {
+      result = { running: true, degraded: ev.status.degraded === true, errors: ev.status.errors ?? [] };
+      return true;
+    }
+    return false;
+  });
+  const stderrLog = path.join(inst.dir, filenames.HostAgentStderrLog);
+  if (outcome === "timeout") {
+    throw new LimaError(`did not receive an event with the "running" status within ${options.timeoutMs / 1000}s (hint: see ${q(stderrLog)}, and ${q(path.join(inst.dir, filenames.SerialLog))} for the guest console)`);
+  }
+  if (outcome === "exited" && !result.running) {
+    throw new LimaError(`host agent process has exited${result.errors.length ? `: ${result.errors.join("; ")}` : ""} (hint: see ${q(stderrLog)})`);
+  }
+  if (exiting) throw new LimaError(`exiting, status=${JSON.stringify({ exiting: true, errors: result.errors })} (hint: see ${q(stderrLog)})`);
+  if (result.degraded) {
+    logger.warn(`DEGRADED. The VM seems running, but file sharing and port forwarding may not work. (hint: see ${q(stderrLog)})`);
+    throw new LimaError("degraded");
+  }
+  const cfg = inst.config;
+  const hint = cfg?.plain ? `ssh -F ${q(path.join(inst.dir, filenames.SSHConfig))} lima-${inst.name}` : shellCommand(inst.name);
+  logger.info(`READY. Run \`${hint}\` to open the shell.`);
+  const fresh = await inspect(inst.name);
+  if (fresh.message) {
+    logger.info(`Message from the instance ${q(inst.name)}:`);
+    process.stdout.write(`${fresh.message.replace(/\n?$/, "\n")}`);
+  }
+}
+
+export async function startInstanceByName(name: string, options?: StartOptions): Promise<void> {
+  await startInstance(await inspect(name), options);
+}
+
