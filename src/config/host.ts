@@ -1,0 +1,169 @@
+// Host facts the defaults depend on, read from the real machine (kept apart so tests can inject them).
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { limaHome as resolveLimaHome } from "../store/dirnames.js";
+import * as filenames from "../store/filenames.js";
+import { logger } from "../log/logger.js";
+import { isErrno } from "../util/errors.js";
+import { q } from "../util/goquote.js";
+import { VERSION } from "../version.js";
+import type { FillContext } from "./defaults.js";
+
+const GO_ARCH: Readonly<Record<string, string>> = {
+  x64: "x86_64",
+  arm64: "aarch64",
+  arm: "armv7l",
+  ppc64: "ppc64le",
+  riscv64: "riscv64",
+  s390x: "s390x",
+};
+
+const GO_OS: Readonly<Record<string, string>> = { win32: "windows" };
+
+/** The host architecture in Lima's names (`x86_64`, `aarch64`, …). */
+export function hostArch(): string {
+  return GO_ARCH[process.arch] ?? process.arch;
+}
+
+/** The host OS as Go's GOOS (`linux`, `darwin`, `windows`, …). */
+export function hostOS(): string {
+  return GO_OS[process.platform] ?? process.platform;
+}
+
+/** Host facts for `filePath` (`$INST/lima.yaml`, or a pseudo path such as `$LIMA_HOME/<name>.yaml`). */
+export function hostContext(filePath: string, limaHome?: string): FillContext {
+  const instDir = path.dirname(filePath);
+  const info = os.userInfo();
+  return {
+    hostArch: hostArch(),
+    hostOS: hostOS(),
+    cpus: os.availableParallelism(),
+    memoryBytes: os.totalmem(),
+    user: { name: info.username, uid: info.uid, comment: gecosName(info.uid), home: os.homedir() },
+    instanceVersion: existingLimaVersion(instDir),
+    timezone: hostTimeZone(),
+    instDir,
+    instName: path.basename(instDir),
+    limaHome: limaHome ?? resolveLimaHome(),
+    tempDir: process.env.TMPDIR || "/tmp",
+    machineId: machineId(),
+  };
+}
+
+/**
+ * The Lima version that created the instance in `instDir`: the content of `lima-version`;
+ * undefined for an existing instance without that file (created before v0.20); VERSION for a new one.
+ */
+export function existingLimaVersion(instDir: string): string | undefined {
+  if (!isExistingInstanceDir(instDir)) return VERSION;
+  const file = path.join(instDir, filenames.LimaVersion);
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return undefined;
+    logger.warn(`Failed to read ${q(file)}`, { error: err });
+    return VERSION;
+  }
+}
+
+/** lima.yaml alone does not make an instance: it is written before the instance is initialised. */
+export function isExistingInstanceDir(dir: string): boolean {
+  const markers = [
+    filenames.HostAgentStdoutLog,
+    filenames.HostAgentStderrLog,
+    "vz-identifier",
+    filenames.Image,
+    filenames.Disk,
+    filenames.BaseDisk,
+    filenames.DiffDisk,
+    filenames.CIDataISO,
+  ];
+  return markers.some((name) => lstatExists(path.join(dir, name)));
+}
+
+function lstatExists(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The user's full name from the GECOS field (up to the first comma), as Go's os/user reports it. */
+function gecosName(uid: number): string {
+  if (process.platform === "darwin") return commandOutput("id", ["-F"]);
+  try {
+    for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const fields = line.split(":");
+      if (fields[2] === String(uid)) return (fields[4] ?? "").split(",")[0] ?? "";
+    }
+  } catch {
+    // no passwd file: no comment
+  }
+  return "";
+}
+
+function commandOutput(command: string, args: string[]): string {
+  try {
+    return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+}
+
+/** `/etc/timezone`, else the `/etc/localtime` link target below the zoneinfo root; undefined if neither works. */
+export function hostTimeZone(): string | undefined {
+  if (process.platform === "win32") return "";
+  try {
+    const tz = readFileSync("/etc/timezone", "utf8").trim();
+    if (tz !== "") return tz;
+  } catch {
+    // fall through to /etc/localtime
+  }
+  try {
+    return zoneFromPath(realpathSync("/etc/localtime"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/usr/share/zoneinfo/Europe/Berlin` -> `Europe/Berlin`: relative to the nearest ancestor holding `Etc/UTC`. */
+export function zoneFromPath(zoneinfoFile: string): string | undefined {
+  for (let dir = path.dirname(zoneinfoFile); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "Etc", "UTC"))) return path.relative(dir, zoneinfoFile);
+  }
+  return undefined;
+}
+
+let cachedMachineId: string | undefined;
+
+/** systemd/dbus machine-id, else the host name (macOS: IOPlatformUUID). */
+export function machineId(): string {
+  cachedMachineId ??= readMachineId() || os.hostname();
+  return cachedMachineId;
+}
+
+function readMachineId(): string {
+  if (process.platform === "darwin") {
+    const out = commandOutput("/usr/sbin/ioreg", ["-rd1", "-c", "IOPlatformExpertDevice"]);
+    return /"IOPlatformUUID" = "([^"]+)"/.exec(out)?.[1] ?? "";
+  }
+  for (const file of ["/etc/machine-id", "/var/lib/dbus/machine-id"]) {
+    try {
+      return readFileSync(file, "utf8").trim();
+    } catch {
+      // try the next candidate
+    }
+  }
+  return "";
+}
+
+/** `52:55:55:` + the first 3 bytes of SHA-256(machine-id + seed): stable per host and per network slot. */
+export function macAddress(seed: string, id: string = machineId()): string {
+  const sha = createHash("sha256").update(id + seed).digest();
+  return ["52", "55", "55", ...[...sha.subarray(0, 3)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
+}
