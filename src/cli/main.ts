@@ -1,6 +1,12 @@
 import path from "node:path";
 import { VERSION } from "../version.js";
 
+// A closed pipe (`limactl ls | head -1`) ends the output quietly, as it does for Go programs.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 // Fast path: `limactl --version` must not pay for loading every command.
 const args = process.argv.slice(2);
 const multiCall = path.basename(process.argv[1] ?? "").split(".")[0] === "yq";

@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { logger } from "../log/logger.js";
 import { ExitCodeError, errorMessage } from "../util/errors.js";
 import { VERSION } from "../version.js";
+import "../driver/qemu/index.js";
 import { COMMANDS } from "./commands/index.js";
 import { normalizeBooleanArgs } from "./flags.js";
 import { addGlobalOptions, applyGlobals } from "./globals.js";

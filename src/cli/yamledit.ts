@@ -7,7 +7,6 @@ import path from "node:path";
 import { loadYAML, parseSize, validate } from "../config/index.js";
 import { driverNames } from "../driver/registry.js";
 import { configuredDriver } from "../instance/driverutil.js";
-import { logger } from "../log/logger.js";
 import type { Instance } from "../store/instance.js";
 import { inspect } from "../store/store.js";
 import { LimaError } from "../util/errors.js";
@@ -41,7 +40,6 @@ export function openEditor(content: string, header: string): string {
 export async function validateEditedInstanceYAML(text: string, file: string, inst?: Instance): Promise<void> {
   try {
     const loaded = loadYAML(text, file, { warn: true });
-    for (const w of loaded.warnings) logger.warn(w);
     validate(loaded.config, { warn: true, lineOf: loaded.lineOf, filePath: file, registeredDrivers: driverNames() });
     if (inst) {
       const candidate: Instance = { ...inst, config: loaded.config, vmType: loaded.config.vmType ?? inst.vmType };

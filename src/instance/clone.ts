@@ -1,11 +1,12 @@
 // `limactl clone` / `limactl rename`: copy or move an instance directory without its runtime
 // files, into a staging directory first so an interrupted clone leaves no half instance.
-import { copyFileSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { instanceDir } from "../store/dirnames.js";
 import { Protected, TmpFileSuffixes, VzIdentifier } from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { inspect } from "../store/store.js";
+import { copyFileSparse } from "../util/copyfile.js";
 import { LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { checkSocketPathLength } from "./create.js";
@@ -23,7 +24,7 @@ function copyTree(src: string, dst: string): void {
       mkdirSync(to, { mode: statSync(from).mode & 0o777 });
       copyTree(from, to);
     } else if (entry.isFile()) {
-      copyFileSync(from, to, constants.COPYFILE_FICLONE);
+      copyFileSparse(from, to);
     }
   }
 }

@@ -5,7 +5,6 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import path from "node:path";
 import { loadYAML, validate } from "../config/index.js";
 import { driverNames } from "../driver/registry.js";
-import { logger } from "../log/logger.js";
 import { instanceDir, limaHome } from "../store/dirnames.js";
 import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
@@ -54,7 +53,6 @@ export async function createInstance(name: string, templateText: string, options
   const file = path.join(dir, filenames.LimaYAML);
   try {
     const loaded = loadYAML(templateText, file, { warn: true });
-    for (const w of loaded.warnings) logger.warn(w);
     validate(loaded.config, { warn: true, lineOf: loaded.lineOf, filePath: file, registeredDrivers: driverNames() });
   } catch (err) {
     if (options.saveRejected) writeFileSync("lima.REJECTED.yaml", templateText);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { writeCloudConfig } from "../../cidata/cloudconfig.js";
+import { writeCloudConfig } from "../../cidata/index.js";
 import { stopForcibly } from "../../instance/stop.js";
 import { logger } from "../../log/logger.js";
 import { instanceDir } from "../../store/dirnames.js";

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the host programs lima-ts drives (Debian/Ubuntu), only those that are missing.
+set -euo pipefail
+packages=(qemu-system-x86 qemu-utils openssh-client rsync xorriso genisoimage mmdebstrap e2fsprogs xz-utils zstd bzip2 ovmf)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "Installing: ${missing[*]}" >&2
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,561 @@
+// The QEMU driver (spec: lima-runtime.md §6.1, §6.5): fills QEMU defaults, creates the disk,
+// runs `qemu-system-*` in its own process group and stops it through QMP.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readlink, rm, stat, symlink } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { promisify } from "node:util";
+import { driverDefaultsQEMU, validateQEMUConfig } from "../../config/index.js";
+import { existingLimaVersion, hostOS, macAddress } from "../../config/host.js";
+import { parseSize } from "../../config/size.js";
+import type { Arch, LimaYAML, OS, QEMUOpts } from "../../config/types.js";
+import { logger } from "../../log/logger.js";
+import { limaDisksDir } from "../../store/dirnames.js";
+import * as filenames from "../../store/filenames.js";
+import type { Instance } from "../../store/instance.js";
+import { isProcessAlive, readPidFile } from "../../store/pidfile.js";
+import { LimaError, isErrno } from "../../util/errors.js";
+import { q } from "../../util/goquote.js";
+import type { SemVer } from "../../version.js";
+import type { Driver, DriverInfo, StartedVM } from "../driver.js";
+import { checkCPUModel, chooseAccel, resolveCPUModel } from "./accel.js";
+import { FD_CONNECT_PATTERN, type QemuArgsInput, type QemuMountInput, type QemuNetworkInput, VIRTIO_PORT, buildQemuCommandLine } from "./cmdline.js";
+import { SUPPORTED_IMAGE_FORMATS, ensureDisk } from "./disk.js";
+import { effectiveLegacyBIOS, resolveFirmware, usesNoFirmware } from "./firmware.js";
+import { QMPError, humanMonitorCommand, qmpExecute } from "./qmp.js";
+import { checkQemuVersion, inspectFeatures, minimumQemuVersion, qemuExecutable, qemuMachine, qemuVersion } from "./version.js";
+
+const execFileAsync = promisify(execFile);
+
+export const DEFAULT_STOP_TIMEOUT_MS = 3 * 60_000;
+const PID_FILE_TIMEOUT_MS = 30_000;
+const POLL_MS = 100;
+const STDERR_TAIL_LINES = 20;
+
+export interface QemuDriverOptions {
+  /** Graceful shutdown deadline before SIGKILL (Lima: 3 min). */
+  stopTimeoutMs?: number;
+  /** How long start() waits for QEMU to write `qemu.pid`. */
+  pidFileTimeoutMs?: number;
+  /** Environment for `QEMU_SYSTEM_*` and `LIMA_QEMU_ACCEL` (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Directory of `qemu-accel.json` (default limaCacheDir()). */
+  cacheDir?: string;
+}
+
+/** A QEMU process: our child, or one found through `qemu.pid`. */
+interface VMProcess {
+  pid: number;
+  child?: ChildProcess;
+  /** Resolves with a description of how it ended. */
+  ended: Promise<string>;
+  stopping: boolean;
+  stderrTail: string[];
+}
+
+const warnedOnce = new Set<string>();
+
+function warnOnce(message: string): void {
+  if (warnedOnce.has(message)) return;
+  warnedOnce.add(message);
+  logger.warn(message);
+}
+
+/** Go's time.Duration String() for whole milliseconds (`3m0s`, `1.5s`, `200ms`). */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = (ms % 60_000) / 1000;
+  return minutes > 0 ? `${minutes}m${seconds}s` : `${seconds}s`;
+}
+
+/** The promise's value, or undefined once `ms` have passed. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    void promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function fileExists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return false;
+    throw err;
+  }
+}
+
+export class QemuDriver implements Driver {
+  private inst?: Instance;
+  private vm?: VMProcess;
+
+  constructor(private readonly options: QemuDriverOptions = {}) {}
+
+  info(): DriverInfo {
+    const info: DriverInfo = { name: "qemu", vsockPort: 0, virtioPort: this.virtioPort(), features: {
+      canRunGui: false,
+      dynamicSSHAddress: false,
+      staticSSHPort: false,
+      skipSocketForwarding: false,
+      noCloudInit: false,
+      rosettaEnabled: false,
+      rosettaBinFmt: false,
+      supportedImageFormats: [...SUPPORTED_IMAGE_FORMATS],
+    } };
+    if (this.inst?.dir) info.instanceDir = this.inst.dir;
+    return info;
+  }
+
+  /** virtserialport is unreliable, so it is only used where unix socket forwarding is unavailable. */
+  private virtioPort(): string {
+    return process.platform === "win32" ? VIRTIO_PORT : "";
+  }
+
+  configure(inst: Instance): void {
+    inst.config ??= {};
+    this.fillConfig(inst.config, path.join(inst.dir, filenames.LimaYAML));
+    this.inst = inst;
+  }
+
+  fillConfig(config: LimaYAML, filePath: string): void {
+    driverDefaultsQEMU(config, existingLimaVersion(path.dirname(filePath)), hostOS());
+    validateQEMUConfig(config, hostOS());
+  }
+
+  async validate(): Promise<void> {
+    const config = this.config();
+    validateQEMUConfig(config, hostOS());
+    const arch = this.arch();
+    try {
+      qemuExecutable(arch, this.env());
+    } catch (err) {
+      throw new LimaError(`failed to find the QEMU binary for the architecture ${q(arch)}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async create(): Promise<void> {}
+
+  async createDisk(): Promise<void> {
+    const inst = this.instance();
+    await ensureDisk(inst.dir, this.diskBytes(), inst.name);
+  }
+
+  async start(): Promise<StartedVM> {
+    const inst = this.instance();
+    const config = this.config();
+    if (config.ssh?.overVsock) logger.warn(".ssh.overVsock is not implemented yet for QEMU driver");
+    await this.refuseRunningPidFile();
+    const input = await this.gatherArgsInput();
+    const { args, warnings } = buildQemuCommandLine(input);
+    for (const warning of warnings) logger.warn(warning);
+    await removeStaleFiles(inst.dir);
+    const { exe } = qemuExecutable(this.arch(), this.env());
+    const { args: finalArgs, sockets } = await resolveFdPlaceholders(args);
+    logger.info(`Starting QEMU (hint: to watch the boot progress, see ${q(path.join(inst.dir, "serial*.log"))})`);
+    logger.debug(`qCmd.Args: [${[exe, ...finalArgs].join(" ")}]`);
+    const vm = spawnQemu(exe, finalArgs, sockets);
+    this.vm = vm;
+    await this.waitForPidFile(vm);
+    if (input.os === "Windows" && !(config.firmware?.legacyBIOS ?? false)) void this.sendEnter();
+    return { exited: vm.ended.then((how) => (vm.stopping ? undefined : new LimaError(`QEMU exited unexpectedly (${how})${stderrSuffix(vm)}`))) };
+  }
+
+  async stop(): Promise<void> {
+    const vm = this.vm ?? this.adoptRunningVM();
+    if (!vm) return;
+    vm.stopping = true;
+    logger.info("Shutting down QEMU with the power button");
+    const qmpSock = path.join(this.instance().dir, filenames.QMPSock);
+    try {
+      logger.info("Sending QMP system_powerdown command");
+      await qmpExecute(qmpSock, "system_powerdown");
+    } catch (err) {
+      const what = err instanceof QMPError ? "failed to send system_powerdown command via" : "failed to connect to";
+      logger.warn(`${what} the QMP socket ${q(qmpSock)}, forcibly killing QEMU`, { error: err });
+      await this.killVM(vm);
+      return;
+    }
+    const timeoutMs = this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    const how = await withTimeout(vm.ended, timeoutMs);
+    if (how === undefined) {
+      logger.warn(`QEMU did not exit in ${goDuration(timeoutMs)}, forcibly killing QEMU`);
+      await this.killVM(vm);
+      return;
+    }
+    logger.info("QEMU has exited");
+    await this.removeVNCFiles();
+  }
+
+  async delete(): Promise<void> {}
+
+  async inspectStatus(): Promise<string> {
+    return "";
+  }
+
+  async bootScripts(): Promise<Record<string, Uint8Array>> {
+    return {};
+  }
+
+  async runGUI(): Promise<void> {}
+
+  async changeDisplayPassword(password: string): Promise<void> {
+    const qmpSock = await this.waitForQMPSocket();
+    await qmpExecute(qmpSock, "change-vnc-password", { password });
+  }
+
+  async displayConnection(): Promise<string> {
+    const info = (await qmpExecute(path.join(this.instance().dir, filenames.QMPSock), "query-vnc")) as { service?: string } | undefined;
+    return info?.service ?? "";
+  }
+
+  async createSnapshot(tag: string): Promise<void> {
+    await this.snapshotCommand("savevm", "-c", tag);
+  }
+
+  async applySnapshot(tag: string): Promise<void> {
+    await this.snapshotCommand("loadvm", "-a", tag);
+  }
+
+  async deleteSnapshot(tag: string): Promise<void> {
+    await this.snapshotCommand("delvm", "-d", tag);
+  }
+
+  async listSnapshots(): Promise<string> {
+    if (this.isRunning()) {
+      const out = await this.hmp("info", "snapshots");
+      return out.replaceAll("\r", "").replace("List of snapshots present on all disks:\n", "").replace("There is no snapshot available.\n", "");
+    }
+    return (await this.qemuImgSnapshot("-l")).replace("Snapshot list:\n", "");
+  }
+
+  forwardGuestAgent(): boolean {
+    return this.virtioPort() === "";
+  }
+
+  async sshAddress(): Promise<string> {
+    return "127.0.0.1";
+  }
+
+  async additionalSetupForSSH(): Promise<void> {}
+
+  // --- helpers ---
+
+  private instance(): Instance {
+    if (!this.inst) throw new LimaError("internal error: the QEMU driver is not configured");
+    return this.inst;
+  }
+
+  private config(): LimaYAML {
+    return this.instance().config ?? {};
+  }
+
+  private arch(): Arch {
+    return (this.config().arch ?? this.instance().arch) as Arch;
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return this.options.env ?? process.env;
+  }
+
+  private diskBytes(): number {
+    return this.instance().disk ?? parseSize(this.config().disk ?? "100GiB");
+  }
+
+  private isRunning(): boolean {
+    return this.instance().status === "Running";
+  }
+
+  private async gatherArgsInput(): Promise<QemuArgsInput> {
+    const inst = this.instance();
+    const config = this.config();
+    const arch = this.arch();
+    const env = this.env();
+    const { exe, args: leadingArgs } = qemuExecutable(arch, env);
+    const features = await inspectFeatures(exe, qemuMachine(arch));
+    const version = await detectVersion(exe, (config.vmOpts?.qemu as QEMUOpts | undefined)?.minimumVersion);
+    const choice = await chooseAccel({
+      arch, exe, qemuVersion: version, accelHelp: features.accelHelp,
+      hardwareCPUModel: resolveCPUModel(config, arch, "kvm"), env, cacheDir: this.options.cacheDir,
+    });
+    if (choice.warning) warnOnce(choice.warning);
+    const cpuModel = resolveCPUModel(config, arch, choice.accel);
+    checkCPUModel(cpuModel, features.cpuHelp, exe);
+    const legacyBIOS = effectiveLegacyBIOS(arch, config.firmware?.legacyBIOS ?? false);
+    const firmware = usesNoFirmware(arch, legacyBIOS) ? undefined : await resolveFirmware(inst.dir, config, exe, arch);
+    const mountType = config.mountType ?? "reverse-sshfs";
+    if (mountType === "virtiofs") throw new LimaError("mountType `virtiofs` (virtiofsd) is not implemented yet by this QEMU driver");
+    if (config.tpm) throw new LimaError("`tpm` (swtpm) is not implemented yet by this QEMU driver");
+    const mounts = await this.mountInputs(mountType);
+    const file = (name: string): boolean => existsSync(path.join(inst.dir, name));
+    return {
+      name: inst.name,
+      instDir: inst.dir,
+      arch,
+      os: (config.os ?? "Linux") as OS,
+      hostPlatform: process.platform,
+      leadingArgs,
+      qemuVersion: version,
+      memoryBytes: inst.memory ?? parseSize(config.memory ?? "4GiB"),
+      cpus: inst.cpus ?? config.cpus ?? 4,
+      cpuModel,
+      accel: choice.accel,
+      firmware,
+      files: {
+        disk: file(filenames.Disk), iso: file(filenames.ISO), kernel: file(filenames.Kernel), initrd: file(filenames.Initrd),
+        virtioWin: file("virtio-win"), winDoneInstallation: file("win-done-installation"),
+      },
+      kernelCmdline: readOptional(path.join(inst.dir, filenames.KernelCmdline)),
+      additionalDisks: await this.lockAdditionalDisks(),
+      tpm: false,
+      sshAddress: inst.sshAddress ?? "127.0.0.1",
+      sshLocalPort: inst.sshLocalPort ?? config.ssh?.localPort ?? 0,
+      macAddress: macAddress(inst.dir),
+      networks: this.networkInputs(),
+      audio: { device: config.audio?.device ?? "", interface: config.audio?.interface ?? "" },
+      display: config.video?.display ?? "none",
+      vncDisplay: config.video?.vnc?.display,
+      mountType,
+      mounts,
+      virtioGA: this.virtioPort() !== "",
+    };
+  }
+
+  private async mountInputs(mountType: string): Promise<QemuMountInput[]> {
+    if (mountType !== "9p") return [];
+    const mounts: QemuMountInput[] = [];
+    for (const m of this.config().mounts ?? []) {
+      await mkdir(m.location, { recursive: true, mode: 0o755 });
+      mounts.push({ location: m.location, mountPoint: m.mountPoint ?? m.location, writable: m.writable ?? false, securityModel: m["9p"]?.securityModel });
+    }
+    return mounts;
+  }
+
+  private networkInputs(): QemuNetworkInput[] {
+    return (this.config().networks ?? []).map((nw, i): QemuNetworkInput => {
+      if (nw.lima) throw new LimaError(`networks.yaml '${nw.lima}' configuration is only supported on macOS right now`);
+      if (nw.socket) return { kind: "socket", socketPath: nw.socket, macAddress: nw.macAddress ?? "" };
+      throw new LimaError(`invalid network spec networks[${i}]: ${JSON.stringify(nw)}`);
+    });
+  }
+
+  /** Locks each additional disk for this instance (`_disks/<name>/in_use_by` -> `$INST`). */
+  private async lockAdditionalDisks(): Promise<string[]> {
+    const instDir = this.instance().dir;
+    const disks: string[] = [];
+    for (const d of this.config().additionalDisks ?? []) {
+      const dir = path.join(limaDisksDir(), d.name);
+      const dataDisk = path.join(dir, filenames.DataDisk);
+      try {
+        await stat(dataDisk);
+      } catch (err) {
+        throw new LimaError(`could not load disk ${q(d.name)}: ${(err as Error).message}`, { cause: err });
+      }
+      const inUseBy = path.join(dir, filenames.InUseBy);
+      const owner = await readlink(inUseBy).catch(() => undefined);
+      if (owner !== undefined && owner !== instDir) throw new LimaError(`could not attach disk ${q(d.name)}: in use by instance ${q(path.basename(owner))}`);
+      logger.info(`Mounting disk ${q(d.name)} on ${q(`/mnt/lima-${d.name}`)}`);
+      await rm(inUseBy, { force: true });
+      await symlink(instDir, inUseBy);
+      disks.push(dataDisk);
+    }
+    return disks;
+  }
+
+  /** QEMU refuses a locked pid file; an unlocked stale one would fool waitForPidFile. */
+  private async refuseRunningPidFile(): Promise<void> {
+    const pidFile = path.join(this.instance().dir, filenames.pidFile("qemu"));
+    const pid = readPidFile(pidFile);
+    if (pid !== 0) throw new LimaError(`QEMU is already running for this instance (pid ${pid}, ${q(pidFile)})`);
+  }
+
+  private async waitForPidFile(vm: VMProcess): Promise<void> {
+    const pidFile = path.join(this.instance().dir, filenames.pidFile("qemu"));
+    const deadline = Date.now() + (this.options.pidFileTimeoutMs ?? PID_FILE_TIMEOUT_MS);
+    let ended: string | undefined;
+    void vm.ended.then((how) => (ended = how));
+    while (!(await fileExists(pidFile))) {
+      if (ended !== undefined) throw new LimaError(`QEMU exited before writing ${q(pidFile)} (${ended})${stderrSuffix(vm)}`);
+      if (Date.now() > deadline) {
+        await this.killVM(vm);
+        throw new LimaError(`timeout waiting for ${pidFile}`);
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** A QEMU started by another process (e.g. a previous host agent), known only by `qemu.pid`. */
+  private adoptRunningVM(): VMProcess | undefined {
+    const pid = readPidFile(path.join(this.instance().dir, filenames.pidFile("qemu")));
+    if (pid === 0) return undefined;
+    const ended = (async (): Promise<string> => {
+      while (isProcessAlive(pid)) await sleep(POLL_MS);
+      return "exited";
+    })();
+    return { pid, ended, stopping: false, stderrTail: [] };
+  }
+
+  private async killVM(vm: VMProcess): Promise<void> {
+    try {
+      process.kill(vm.pid, "SIGKILL");
+    } catch (err) {
+      if (!isErrno(err, "ESRCH")) logger.warn("failed to kill QEMU", { error: err });
+    }
+    const how = await vm.ended;
+    logger.info("QEMU has exited, after killing forcibly", { error: how });
+    await rm(path.join(this.instance().dir, filenames.pidFile("qemu")), { force: true });
+    await this.removeVNCFiles();
+  }
+
+  private async removeVNCFiles(): Promise<void> {
+    const dir = this.instance().dir;
+    await rm(path.join(dir, "vncdisplay"), { force: true });
+    await rm(path.join(dir, "vncpassword"), { force: true });
+  }
+
+  private async waitForQMPSocket(): Promise<string> {
+    const qmpSock = path.join(this.instance().dir, filenames.QMPSock);
+    const deadline = Date.now() + 30_000;
+    while (!(await fileExists(qmpSock))) {
+      if (Date.now() > deadline) throw new LimaError(`timeout waiting for ${qmpSock}`);
+      await sleep(500);
+    }
+    return qmpSock;
+  }
+
+  /** Presses Enter a few times so the Windows installer ISO boots ("Press any key"). */
+  private async sendEnter(): Promise<void> {
+    const key = (down: boolean): Record<string, unknown> => ({ type: "key", data: { down, key: { type: "qcode", data: "ret" } } });
+    try {
+      const qmpSock = await this.waitForQMPSocket();
+      for (let i = 0; i < 5; i++) {
+        await qmpExecute(qmpSock, "input-send-event", { events: [key(true), key(false)] });
+        await sleep(1000);
+      }
+    } catch (err) {
+      logger.error("failed to send a keypress event", { error: err });
+    }
+  }
+
+  private async hmp(command: string, tag: string): Promise<string> {
+    logger.info(`Sending HMP ${command} command`);
+    return humanMonitorCommand(path.join(this.instance().dir, filenames.QMPSock), `${command} ${tag}`);
+  }
+
+  private async qemuImgSnapshot(flag: string, tag?: string): Promise<string> {
+    const args = ["snapshot", flag, ...(tag === undefined ? [] : [tag]), path.join(this.instance().dir, filenames.Disk)];
+    logger.debug(`Running qemu-img [${args.join(" ")}] command`);
+    try {
+      return (await execFileAsync("qemu-img", args)).stdout;
+    } catch (err) {
+      const e = err as { stderr?: string; code?: number };
+      throw new LimaError(`${(e.stderr ?? "").trim() || (err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async snapshotCommand(hmpCommand: string, qemuImgFlag: string, tag: string): Promise<void> {
+    if (!this.isRunning()) {
+      await this.qemuImgSnapshot(qemuImgFlag, tag);
+      return;
+    }
+    // HMP reports problems as text, even when the command "succeeds"
+    const out = await this.hmp(hmpCommand, tag);
+    if (out !== "") logger.warn(`output: ${out.trim()}`);
+  }
+}
+
+async function detectVersion(exe: string, templateMinimum: string | undefined): Promise<SemVer> {
+  let version: SemVer;
+  try {
+    version = await qemuVersion(exe);
+  } catch (err) {
+    logger.warn("Failed to detect QEMU version", { error: err });
+    return { major: 0, minor: 0, patch: 0 };
+  }
+  const warning = checkQemuVersion(version, minimumQemuVersion(), templateMinimum);
+  if (warning) logger.warn(warning);
+  return version;
+}
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Serial logs/sockets and the QMP socket of a previous run. */
+async function removeStaleFiles(instDir: string): Promise<void> {
+  const stale = [
+    filenames.SerialSock, filenames.SerialLog, filenames.SerialPCISock, filenames.SerialPCILog,
+    filenames.SerialVirtioSock, filenames.SerialVirtioLog, filenames.QMPSock,
+  ];
+  await Promise.all(stale.map((name) => rm(path.join(instDir, name), { force: true })));
+}
+
+/** Replaces `{{ fd_connect "PATH" }}` with the FD number of a connection to PATH (3, 4, ...). */
+async function resolveFdPlaceholders(args: string[]): Promise<{ args: string[]; sockets: net.Socket[] }> {
+  const sockets: net.Socket[] = [];
+  const resolved: string[] = [];
+  for (const arg of args) {
+    let out = arg;
+    for (const match of [...arg.matchAll(FD_CONNECT_PATTERN)]) {
+      const socketPath = JSON.parse(match[1] as string) as string;
+      sockets.push(await connectUnix(socketPath));
+      out = out.replace(match[0], String(2 + sockets.length));
+    }
+    resolved.push(out);
+  }
+  return { args: resolved, sockets };
+}
+
+function connectUnix(socketPath: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath);
+    socket.once("connect", () => resolve(socket));
+    socket.once("error", (err) => reject(new LimaError(`fd_connect: dial unix ${socketPath}: ${err.message}`, { cause: err })));
+  });
+}
+
+function stderrSuffix(vm: VMProcess): string {
+  return vm.stderrTail.length > 0 ? `: ${vm.stderrTail.join("\n")}` : "";
+}
+
+function pipeToDebugLog(stream: NodeJS.ReadableStream | null, header: string, tail?: string[]): void {
+  if (!stream) return;
+  let partial = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      logger.debug(`${header}: ${line}`);
+      if (!tail) continue;
+      tail.push(line);
+      if (tail.length > STDERR_TAIL_LINES) tail.shift();
+    }
+  });
+}
+
+/** QEMU in its own process group, so a Ctrl-C in the user's terminal does not reach it. */
+function spawnQemu(exe: string, args: string[], sockets: net.Socket[]): VMProcess {
+  const child = spawn(exe, args, { detached: true, stdio: ["ignore", "pipe", "pipe", ...sockets] });
+  const vm: VMProcess = { pid: child.pid ?? 0, child, stopping: false, stderrTail: [], ended: Promise.resolve("") };
+  vm.ended = new Promise((resolve) => {
+    child.once("error", (err) => resolve(err.message));
+    child.once("exit", (code, signal) => resolve(signal ? `signal: ${signal === "SIGKILL" ? "killed" : signal}` : `exit status ${code}`));
+  });
+  // the child holds its own copies of the connected FDs
+  child.once("spawn", () => sockets.forEach((s) => s.destroy()));
+  pipeToDebugLog(child.stdout, "qemu[stdout]");
+  pipeToDebugLog(child.stderr, "qemu[stderr]", vm.stderrTail);
+  return vm;
+}
