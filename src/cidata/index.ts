@@ -31,7 +31,8 @@ export {
 } from "./render.js";
 
 export interface CidataOptions extends StartArgs {
-  sshLocalPort: number;
+  /** Not rendered anywhere (the guest needs no host port); accepted for the caller's convenience. */
+  sshLocalPort?: number;
   /** Host path of the guest agent (`.gz` is decompressed); omitted: no guest agent in the volume. */
   guestAgentBinary?: string;
   /** Host path of the nerdctl-full archive; only when containerd is enabled. */

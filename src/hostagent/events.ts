@@ -84,7 +84,13 @@ export class LineFollower {
   private offset = 0;
   private partial = "";
 
-  constructor(private readonly file: string) {}
+  /** `fromEnd`: ignore what the file already holds (a stop must not replay the start's logs). */
+  constructor(
+    private readonly file: string,
+    fromEnd = false,
+  ) {
+    if (fromEnd && existsSync(file)) this.offset = statSync(file).size;
+  }
 
   /** New complete lines since the last call. */
   poll(): string[] {

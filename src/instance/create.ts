@@ -3,6 +3,7 @@
 // half-written instance that would block the next `create`.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { writeCloudConfig } from "../cidata/index.js";
 import { loadYAML, validate } from "../config/index.js";
 import { driverNames } from "../driver/registry.js";
 import { instanceDir, limaHome } from "../store/dirnames.js";
@@ -76,6 +77,7 @@ export async function createInstance(name: string, templateText: string, options
     const inst = await inspect(name);
     const driver = configuredDriver(inst);
     await driver.validate();
+    await writeCloudConfig(inst);
     await driver.create();
     return inst;
   } catch (err) {

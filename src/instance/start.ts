@@ -129,10 +129,16 @@ export interface WatchResult {
 }
 
 /** Follows ha.stdout.log (events) and ha.stderr.log (logs) until `done` says stop. */
-export async function watchHostAgent(inst: Instance, timeoutMs: number, haPid: number, done: (ev: Event) => boolean): Promise<"done" | "timeout" | "exited"> {
+export async function watchHostAgent(
+  inst: Instance,
+  timeoutMs: number,
+  haPid: number,
+  done: (ev: Event) => boolean,
+  fromEnd = false,
+): Promise<"done" | "timeout" | "exited"> {
   const since = Date.now();
-  const events = new LineFollower(path.join(inst.dir, filenames.HostAgentStdoutLog));
-  const logs = new LineFollower(path.join(inst.dir, filenames.HostAgentStderrLog));
+  const events = new LineFollower(path.join(inst.dir, filenames.HostAgentStdoutLog), fromEnd);
+  const logs = new LineFollower(path.join(inst.dir, filenames.HostAgentStderrLog), fromEnd);
   const deadline = since + timeoutMs;
   for (;;) {
     for (const line of logs.poll()) propagateLogLine(line, since);

@@ -57,7 +57,7 @@ export async function stopGracefully(inst: Instance, isRestart = false): Promise
   logger.info(`Sending SIGINT to hostagent process ${haPid}`);
   process.kill(haPid, "SIGINT");
   logger.info("Waiting for the host agent and the driver processes to shut down");
-  const outcome = await watchHostAgent(inst, 190_000, haPid, (ev) => ev.status.exiting === true);
+  const outcome = await watchHostAgent(inst, 190_000, haPid, (ev) => ev.status.exiting === true, true);
   if (outcome === "timeout") throw new LimaError("did not receive an event with the \"exiting\" status");
   const deadline = Date.now() + 180_000;
   for (;;) {

@@ -1,0 +1,65 @@
+// The locally built Debian guest (scripts/guest-image): the template points at what build.sh
+// writes, the recipe stamp makes a second build a no-op, and the image boots like Lima boots it.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { ensureGuestImage } from "../helpers/guest.js";
+import { REPO } from "../helpers/limactl.js";
+
+const SCRIPTS = path.join(REPO, "scripts", "guest-image");
+const TEMPLATE = path.join(REPO, "share", "lima", "templates", "local-debian-12.yaml");
+const IMAGE_DIR = path.join(process.env.LIMA_TS_GUEST_CACHE ?? path.join(os.homedir(), ".cache", "lima-ts", "guest"), "debian-12-x86_64");
+
+interface LocalTemplate {
+  images: { location: string; arch: string; kernel: { location: string; cmdline: string }; initrd: { location: string } }[];
+  firmware: { legacyBIOS: boolean };
+  mountTypesUnsupported: string[];
+}
+
+function expandHome(p: string): string {
+  return p.startsWith("~/") ? path.join(os.homedir(), p.slice(2)) : p;
+}
+
+describe("local Debian 12 guest image", { timeout: 30 * 60_000 }, () => {
+  it("template points at the files build.sh writes and boots the whole disk as root", () => {
+    const tpl = parse(readFileSync(TEMPLATE, "utf8")) as LocalTemplate;
+    assert.equal(tpl.images.length, 1);
+    const [image] = tpl.images;
+    const defaultDir = path.join(os.homedir(), ".cache", "lima-ts", "guest", "debian-12-x86_64");
+    assert.equal(expandHome(image.location), path.join(defaultDir, "disk.qcow2"));
+    assert.equal(expandHome(image.kernel.location), path.join(defaultDir, "vmlinuz"));
+    assert.equal(expandHome(image.initrd.location), path.join(defaultDir, "initrd.img"));
+    assert.equal(image.arch, "x86_64");
+    assert.match(image.kernel.cmdline, /(^| )root=\/dev\/vda( |$)/);
+    assert.match(image.kernel.cmdline, /(^| )console=ttyS0( |$)/);
+    assert.equal(tpl.firmware.legacyBIOS, true);
+    assert.deepEqual(tpl.mountTypesUnsupported, ["9p"]);
+  });
+
+  it("a second build with an unchanged recipe is a no-op", () => {
+    ensureGuestImage();
+    const recipe = createHash("sha256")
+      .update(readFileSync(path.join(SCRIPTS, "build.sh")))
+      .update(readFileSync(path.join(SCRIPTS, "packages.txt")))
+      .digest("hex");
+    assert.equal(readFileSync(path.join(IMAGE_DIR, "recipe.sha256"), "utf8").trim(), recipe);
+    const started = Date.now();
+    const res = spawnSync("bash", [path.join(SCRIPTS, "build.sh")], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stderr, /up to date/);
+    assert.ok(Date.now() - started < 10_000, "an up-to-date check must not rebuild");
+  });
+
+  it("boots under TCG with a cidata ISO and answers SSH (smoke.sh)", () => {
+    ensureGuestImage();
+    const res = spawnSync("bash", [path.join(SCRIPTS, "smoke.sh")], { encoding: "utf8", timeout: 20 * 60_000 });
+    assert.equal(res.status, 0, `${res.stdout}\n${res.stderr}`);
+    assert.match(res.stderr, /SSH ready after/);
+    assert.match(res.stderr, /all checks passed/);
+  });
+});

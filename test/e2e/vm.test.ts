@@ -1,0 +1,169 @@
+// Boots real guests under QEMU through `bin/limactl` and checks what a user sees: shell, copy,
+// stop/start, and recovery from processes killed at awkward moments.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
+import { LIMACTL, LimaHome } from "../helpers/limactl.js";
+
+const home = new LimaHome();
+const NAME = "e2e";
+const dir = path.join(home.dir, NAME);
+const BOOT_MS = 15 * 60_000;
+
+function pidOf(file: string): number {
+  try {
+    return Number.parseInt(readFileSync(path.join(dir, file), "utf8"), 10);
+  } catch {
+    return 0;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function status(): Promise<string> {
+  return (await home.limactl(["ls", "--format", "{{.Status}}", NAME])).stdout.trim();
+}
+
+async function start(): Promise<void> {
+  const res = await home.limactl(["start", NAME], { timeoutMs: BOOT_MS });
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stderr, /READY\. Run `limactl shell e2e` to open the shell\./);
+}
+
+const runtimeFiles = (): string[] => readdirSync(dir).filter((f) => /\.(pid|sock)$/.test(f));
+
+describe("a real VM", { timeout: 60 * 60_000 }, () => {
+  before(async () => {
+    ensureGuestImage();
+    const res = await home.limactl(["create", "--name", NAME, GUEST_TEMPLATE]);
+    assert.equal(res.code, 0, res.stderr);
+  });
+  after(async () => {
+    await home.limactl(["delete", "-f", NAME]);
+    home.cleanup();
+  });
+
+  it("starts, and list shows it running with its SSH address", async () => {
+    await start();
+    const json = JSON.parse((await home.limactl(["ls", "--json", NAME])).stdout) as { status: string; sshLocalPort: number; hostAgentPID: number; driverPID: number };
+    assert.equal(json.status, "Running");
+    assert.ok(json.sshLocalPort > 0 && json.hostAgentPID > 0 && json.driverPID > 0);
+    const table = (await home.limactl(["ls"])).stdout;
+    assert.match(table, new RegExp(`^e2e +Running +127\\.0\\.0\\.1:${json.sshLocalPort} `, "m"));
+    const events = readFileSync(path.join(dir, "ha.stdout.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { status: Record<string, unknown> });
+    assert.deepEqual(events[0]?.status, { sshLocalPort: json.sshLocalPort });
+    assert.deepEqual(events.at(-1)?.status, { running: true, sshLocalPort: json.sshLocalPort });
+    const info = (await home.limactl(["shell", NAME, "cat", "/run/lima-boot-done"])).stdout.trim();
+    assert.match(info, /^iid-\d+$/);
+  });
+
+  it("shell runs commands as the guest user, passing stdin and exit codes", async () => {
+    const who = await home.limactl(["shell", NAME, "sh", "-c", "id -un; id -u; echo $HOME; pwd; sudo -n true && echo sudo-ok"]);
+    assert.equal(who.code, 0, who.stderr);
+    assert.deepEqual(who.stdout.trim().split("\n"), ["lima", "1000", "/home/lima.guest", "/home/lima.guest", "sudo-ok"]);
+    assert.equal((await home.limactl(["shell", NAME, "false"])).code, 1);
+    assert.equal((await home.limactl(["shell", NAME, "sh", "-c", "exit 42"])).code, 42);
+    assert.equal((await home.limactl(["shell", NAME, "tr", "a-z", "A-Z"], { input: "hello\n" })).stdout, "HELLO\n");
+    assert.equal((await home.limactl(["shell", "--workdir", "/tmp", NAME, "pwd"])).stdout, "/tmp\n");
+    const bad = await home.limactl(["shell", "--workdir", "/nonexistent", NAME, "pwd"]);
+    assert.notEqual(bad.code, 0);
+    assert.equal((await home.lima(["uname", "-n"], { env: { LIMA_INSTANCE: NAME } })).stdout, "lima-e2e\n");
+    assert.equal((await home.limactl(["shell", NAME, "sh", "-c", 'echo "$FOO"'], { env: { FOO: "bar" } })).stdout, "\n");
+    assert.equal((await home.limactl(["shell", "--preserve-env", NAME, "sh", "-c", 'echo "$FOO"'], { env: { FOO: "bar" } })).stdout, "bar\n");
+  });
+
+  it("copies files both ways with scp and rsync", async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), "lima-copy-"));
+    writeFileSync(path.join(tmp, "up.txt"), "from the host\n");
+    for (const backend of ["scp", "rsync"]) {
+      const up = await home.limactl(["copy", "--backend", backend, path.join(tmp, "up.txt"), `${NAME}:/tmp/up-${backend}.txt`]);
+      assert.equal(up.code, 0, up.stderr);
+      assert.equal((await home.limactl(["shell", NAME, "cat", `/tmp/up-${backend}.txt`])).stdout, "from the host\n");
+      const down = await home.limactl(["copy", "--backend", backend, `${NAME}:/etc/hostname`, path.join(tmp, `hostname-${backend}`)]);
+      assert.equal(down.code, 0, down.stderr);
+      assert.equal(readFileSync(path.join(tmp, `hostname-${backend}`), "utf8"), "lima-e2e\n");
+    }
+    const rdir = await home.limactl(["copy", "-r", `${NAME}:/etc/apt`, tmp]);
+    assert.equal(rdir.code, 0, rdir.stderr);
+    assert.ok(existsSync(path.join(tmp, "apt", "sources.list.d")) || existsSync(path.join(tmp, "apt")));
+  });
+
+  it("stops gracefully, and a file written before survives the next start", async () => {
+    assert.equal((await home.limactl(["shell", NAME, "sh", "-c", "echo kept > ~/kept.txt && sync"])).code, 0);
+    const stop = await home.limactl(["stop", NAME], { timeoutMs: 5 * 60_000 });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(await status(), "Stopped");
+    assert.deepEqual(runtimeFiles(), []);
+    const last = readFileSync(path.join(dir, "ha.stdout.log"), "utf8").trim().split("\n").at(-1) ?? "";
+    assert.deepEqual((JSON.parse(last) as { status: unknown }).status, { exiting: true });
+  });
+
+  it("two concurrent starts: one wins; killing limactl start mid-boot leaves the VM booting", async () => {
+    const first = spawn(LIMACTL, ["start", NAME], { env: { ...process.env, ...home.env }, stdio: "ignore" });
+    await waitUntil("the host agent to start", () => pidOf("ha.pid") > 0, 60_000);
+    const second = await home.limactl(["start", NAME]);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /is being started by another process|is already running/);
+    first.kill("SIGKILL");
+    await waitUntil("the guest to answer", async () => (await home.limactl(["shell", NAME, "true"])).code === 0, BOOT_MS);
+    assert.equal((await home.limactl(["shell", NAME, "cat", "kept.txt"])).stdout, "kept\n");
+    assert.equal(await status(), "Running");
+  });
+
+  it("kill -9 of QEMU: the host agent exits and the instance is Stopped", async () => {
+    const qemu = pidOf("qemu.pid");
+    const ha = pidOf("ha.pid");
+    process.kill(qemu, "SIGKILL");
+    await waitUntil("the host agent to exit", () => !alive(ha), 60_000);
+    assert.equal(await status(), "Stopped");
+    const last = readFileSync(path.join(dir, "ha.stdout.log"), "utf8").trim().split("\n").at(-1) ?? "";
+    assert.equal((JSON.parse(last) as { status: { exiting?: boolean } }).status.exiting, true);
+  });
+
+  it("kill -9 of the host agent: list says Broken, stop -f recovers", async () => {
+    await start();
+    const ha = pidOf("ha.pid");
+    const qemu = pidOf("qemu.pid");
+    process.kill(ha, "SIGKILL");
+    await waitUntil("the host agent to die", () => !alive(ha), 10_000);
+    const broken = JSON.parse((await home.limactl(["ls", "--json", NAME])).stdout) as { status: string; errors: string[] };
+    assert.equal(broken.status, "Broken");
+    assert.match(broken.errors.join("\n"), /qemu driver is running but host agent is not/);
+    const stop = await home.limactl(["stop", "-f", NAME]);
+    assert.equal(stop.code, 0, stop.stderr);
+    await waitUntil("QEMU to die", () => !alive(qemu), 10_000);
+    assert.equal(await status(), "Stopped");
+    assert.deepEqual(runtimeFiles(), []);
+  });
+
+  it("delete -f of a running instance leaves nothing behind", async () => {
+    await start();
+    const qemu = pidOf("qemu.pid");
+    const ha = pidOf("ha.pid");
+    const res = await home.limactl(["delete", "-f", NAME]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(!existsSync(dir));
+    await waitUntil("processes to die", () => !alive(qemu) && !alive(ha), 10_000);
+    assert.equal((await home.limactl(["ls", "-q"])).stdout, "");
+  });
+});
