@@ -12,6 +12,7 @@ import { isProcessAlive, readPidFile } from "../store/pidfile.js";
 import { inspect } from "../store/store.js";
 import { isErrno, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
+import { runAnsiblePlaybooks } from "./ansible.js";
 import { prepareInstance } from "./prepare.js";
 import { stopForcibly } from "./stop.js";
 
@@ -48,6 +49,8 @@ function acquireStartLock(inst: Instance): () => void {
   throw new LimaError(`could not lock instance ${q(inst.name)} for start`);
 }
 
+let foregroundExit: Promise<number> | undefined;
+
 function limactlEntry(): string {
   return process.argv[1] ?? fileURLToPath(import.meta.url);
 }
@@ -70,10 +73,17 @@ function spawnHostAgent(inst: Instance, options: StartOptions): number {
     path.join(inst.dir, filenames.HostAgentSock),
     inst.name,
   ];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", out, err], cwd: inst.dir });
-  child.unref();
+  const child = spawn(process.execPath, args, { detached: !options.foreground, stdio: ["ignore", out, err], cwd: inst.dir });
   closeSync(out);
   closeSync(err);
+  if (!options.foreground) {
+    child.unref();
+    return child.pid ?? 0;
+  }
+  // --foreground (e.g. under systemd): this process lives as long as the host agent and passes
+  // SIGINT/SIGTERM on, so stopping the service stops the VM.
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => child.kill(sig));
+  foregroundExit = new Promise((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
   return child.pid ?? 0;
 }
 
@@ -182,6 +192,10 @@ export async function startInstance(inst: Instance, options: StartOptions = { ti
   } finally {
     release();
   }
+  if (foregroundExit) {
+    const code = await foregroundExit;
+    if (code !== 0) throw new LimaError(`host agent exited with status ${code}`);
+  }
 }
 
 function shellCommand(name: string): string {
@@ -222,6 +236,7 @@ async function followStart(inst: Instance, options: StartOptions, haPid: number)
     throw new LimaError("degraded");
   }
   const cfg = inst.config;
+  await runAnsiblePlaybooks(inst);
   const hint = cfg?.plain ? `ssh -F ${q(path.join(inst.dir, filenames.SSHConfig))} lima-${inst.name}` : shellCommand(inst.name);
   logger.info(`READY. Run \`${hint}\` to open the shell.`);
   const fresh = await inspect(inst.name);

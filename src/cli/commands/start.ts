@@ -37,7 +37,7 @@ export function register(program: Command): Command {
     const opts = cmd.opts<{ timeout: string }>();
     const timeoutMs = opts.timeout ? parseDuration(opts.timeout) : DEFAULT_TIMEOUT_MS;
     const { instance } = await loadOrCreateInstance(cmd, cmd.args[0] ?? "", false);
-    await startInstance(instance, { timeoutMs, debug: globals().debug });
+    await startInstance(instance, { timeoutMs, debug: globals().debug, foreground: cmd.opts<{ foreground?: boolean }>().foreground === true });
   });
   return cmd;
 }
