@@ -1,7 +1,7 @@
 // Host facts the defaults depend on, read from the real machine (kept apart so tests can inject them).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { limaHome as resolveLimaHome } from "../store/dirnames.js";
@@ -11,6 +11,7 @@ import { isErrno } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { VERSION } from "../version.js";
 import type { FillContext } from "./defaults.js";
+import { lstatExists } from "../util/fsutil.js";
 
 const GO_ARCH: Readonly<Record<string, string>> = {
   x64: "x86_64",
@@ -82,15 +83,6 @@ export function isExistingInstanceDir(dir: string): boolean {
     filenames.CIDataISO,
   ];
   return markers.some((name) => lstatExists(path.join(dir, name)));
-}
-
-function lstatExists(file: string): boolean {
-  try {
-    lstatSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The user's full name from the GECOS field (up to the first comma), as Go's os/user reports it. */

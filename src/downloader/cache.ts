@@ -5,7 +5,7 @@ import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { limaCacheDir } from "../store/dirnames.js";
 import { isErrno } from "../util/errors.js";
-import { isProcessAlive } from "./lock.js";
+import { isProcessAlive } from "../store/pidfile.js";
 
 export interface CacheEntry {
   dir: string;

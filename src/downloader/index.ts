@@ -6,7 +6,7 @@ import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { logger } from "../log/logger.js";
-import { LimaError, errorMessage, isErrno } from "../util/errors.js";
+import { LimaError, errorMessage } from "../util/errors.js";
 import { goQuote, q } from "../util/goquote.js";
 import {
   type CacheEntry,
@@ -27,6 +27,7 @@ import { httpRequest } from "./http.js";
 import { canonicalLocalPath, goExt, isLocal } from "./localpath.js";
 import { withDirLock } from "./lock.js";
 import { progressStream } from "./progress.js";
+import { pathExists } from "../util/fsutil.js";
 
 export { cacheEntries, cachedPath, cacheKey, defaultCacheDir } from "./cache.js";
 export { isLocal } from "./localpath.js";
@@ -70,7 +71,7 @@ export async function download(local: string, remote: string, options: DownloadO
   const expected = options.expectedDigest ? parseDigest(options.expectedDigest) : undefined;
   const destination = options.cacheOnly ? undefined : canonicalLocalPath(local);
   if (destination !== undefined) {
-    if (await exists(destination)) {
+    if (await pathExists(destination)) {
       logger.debug(`file ${q(destination)} already exists, skipping downloading from ${q(remote)} (and skipping digest validation)`);
       return { status: "skipped" };
     }
@@ -105,8 +106,8 @@ export async function removeStaleTempFiles(cacheDir: string = defaultCacheDir())
 
 /** Delivers from the cache; undefined when there is nothing (fresh) to use. */
 async function useCache(entry: CacheEntry, delivery: Delivery): Promise<DownloadResult | undefined> {
-  if (!(await exists(entry.data))) return undefined;
-  const digestFile = entry.digest !== undefined && (await exists(entry.digest)) ? entry.digest : undefined;
+  if (!(await pathExists(entry.data))) return undefined;
+  const digestFile = entry.digest !== undefined && (await pathExists(entry.digest)) ? entry.digest : undefined;
   if (digestFile !== undefined && delivery.expected !== undefined) {
     // The digest file vouches for the data: comparing strings, not re-hashing, is Lima's contract.
     const recorded = (await readEntryFile(digestFile)).trim();
@@ -221,7 +222,7 @@ async function writeDestination(file: string, temp: string, delivery: Delivery):
 
 async function result(status: DownloadStatus, entry: CacheEntry): Promise<DownloadResult> {
   const res: DownloadResult = { status, cachePath: entry.data };
-  if (entry.digest && (await exists(entry.digest))) res.cacheDigestPath = entry.digest;
+  if (entry.digest && (await pathExists(entry.digest))) res.cacheDigestPath = entry.digest;
   const lastModified = await readEntryFile(entry.time);
   if (lastModified !== "") res.lastModified = lastModified;
   const contentType = await readEntryFile(entry.type);
@@ -251,12 +252,3 @@ async function fsyncFile(file: string): Promise<void> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return false;
-    throw err;
-  }
-}

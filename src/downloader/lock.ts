@@ -13,6 +13,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { logger } from "../log/logger.js";
 import { isErrno } from "../util/errors.js";
+import { isProcessAlive } from "../store/pidfile.js";
 
 export const LOCK_FILE = ".lock";
 const BREAK_FILE = ".lock.break";
@@ -27,15 +28,6 @@ export async function withDirLock<T>(dir: string, fn: () => Promise<T>): Promise
     return await fn();
   } finally {
     await unlink(lockPath).catch(() => undefined);
-  }
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return isErrno(err, "EPERM");
   }
 }
 

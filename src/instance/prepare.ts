@@ -1,6 +1,6 @@
 // Prepare (shared by create and start): fetch the image, kernel and initrd into the instance
 // directory and turn them into the VM disk.
-import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Image, LimaYAML } from "../config/types.js";
 import { download } from "../downloader/index.js";
@@ -9,23 +9,15 @@ import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { configuredDriver } from "./driverutil.js";
-
-function exists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { lstatExists } from "../util/fsutil.js";
 
 /** Instances made before Lima 2.1 have basedisk/diffdisk: expose them under the new names. */
 function migrateLegacyDisks(dir: string): void {
   const disk = path.join(dir, filenames.Disk);
-  if (!exists(disk) && exists(path.join(dir, filenames.DiffDisk))) symlinkSync(filenames.DiffDisk, disk);
+  if (!lstatExists(disk) && lstatExists(path.join(dir, filenames.DiffDisk))) symlinkSync(filenames.DiffDisk, disk);
   const base = path.join(dir, filenames.BaseDisk);
   const iso = path.join(dir, filenames.ISO);
-  if (!exists(iso) && exists(base) && isISO(base)) symlinkSync(filenames.BaseDisk, iso);
+  if (!lstatExists(iso) && lstatExists(base) && isISO(base)) symlinkSync(filenames.BaseDisk, iso);
 }
 
 function isISO(file: string): boolean {
@@ -60,7 +52,7 @@ async function fetchImage(dir: string, img: Image): Promise<void> {
 
 async function ensureImage(inst: Instance, config: LimaYAML): Promise<void> {
   const dir = inst.dir;
-  if (existsSync(path.join(dir, filenames.Image)) || exists(path.join(dir, filenames.Disk))) return;
+  if (existsSync(path.join(dir, filenames.Image)) || lstatExists(path.join(dir, filenames.Disk))) return;
   const candidates = candidateImages(config);
   if (candidates.length === 0) {
     throw new LimaError("no images are configured (did you set --image-variant or --arch-variant to a value not present in the template?)");

@@ -39,14 +39,24 @@ function acquireStartLock(inst: Instance): () => void {
       return () => rmSync(file, { force: true });
     } catch (err) {
       if (!isErrno(err, "EEXIST")) throw err;
-      const holder = Number.parseInt(readFileSync(file, "utf8"), 10);
-      if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) {
-        throw new LimaError(`instance ${q(inst.name)} is being started by another process (pid ${holder})`);
-      }
+      refuseIfBeingStarted(inst);
       rmSync(file, { force: true });
     }
   }
   throw new LimaError(`could not lock instance ${q(inst.name)} for start`);
+}
+
+/** A live `limactl start` holds the lock: the instance may look Running but is still booting. */
+function refuseIfBeingStarted(inst: Instance): void {
+  let holder = 0;
+  try {
+    holder = Number.parseInt(readFileSync(path.join(inst.dir, START_LOCK), "utf8"), 10);
+  } catch {
+    return;
+  }
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isProcessAlive(holder)) {
+    throw new LimaError(`instance ${q(inst.name)} is being started by another process (pid ${holder}); wait for it, or stop it with \`limactl stop -f ${inst.name}\``);
+  }
 }
 
 let foregroundExit: Promise<number> | undefined;
@@ -168,6 +178,7 @@ export async function watchHostAgent(
 }
 
 export async function startInstance(inst: Instance, options: StartOptions = { timeoutMs: DEFAULT_TIMEOUT_MS }): Promise<void> {
+  refuseIfBeingStarted(inst);
   if (inst.status === "Running") {
     logger.info(`The instance ${q(inst.name)} is already running. Run \`${shellCommand(inst.name)}\` to open the shell.`);
     return;

@@ -1,13 +1,13 @@
 // The QEMU command line, built purely from facts gathered by the driver (spec:
 // lima-runtime.md §6.5.4). Order and spelling follow Lima: users compare `ps` output and
 // scripts grep for these options.
-import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Arch, MountType, OS } from "../../config/types.js";
 import * as filenames from "../../store/filenames.js";
 import { q } from "../../util/goquote.js";
 import { LimaError } from "../../util/errors.js";
 import { type SemVer, compareSemVer } from "../../version.js";
+import { mountTag } from "../../cidata/mac.js";
 
 export const SLIRP_NETWORK = "192.168.5.0/24";
 export const SLIRP_DHCP_START = "192.168.5.15";
@@ -76,11 +76,6 @@ export function fdConnect(socketPath: string): string {
 }
 
 export const FD_CONNECT_PATTERN = /\{\{ fd_connect ("(?:[^"\\]|\\.)*") \}\}/g;
-
-/** `lima-` + hex of the first 8 bytes of SHA-256(`location:mountPoint`). */
-export function mountTag(location: string, mountPoint: string): string {
-  return `lima-${createHash("sha256").update(`${location}:${mountPoint}`).digest("hex").slice(0, 16)}`;
-}
 
 /** Options set once (`-m`, `-cpu`, `-machine`, ...): a value already present wins, with a warning. */
 class QemuArgs {

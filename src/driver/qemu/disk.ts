@@ -10,6 +10,7 @@ import { logger } from "../../log/logger.js";
 import * as filenames from "../../store/filenames.js";
 import { LimaError, isErrno } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
+import { pathExists } from "../../util/fsutil.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -108,23 +109,13 @@ export function acceptableAsBaseDisk(info: QemuImgInfo): void {
   if ((child.children ?? []).length > 0) throw new LimaError(`base disk (${q(name)}) child must not have children of its own`);
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return false;
-    throw err;
-  }
-}
-
 /**
  * CreateDisk: `image` becomes `disk` (format unchanged), or, for an ISO installer, `iso` plus a
  * new empty qcow2 `disk` of `sizeBytes`. Nothing to do when `disk` exists.
  */
 export async function createDisk(instDir: string, sizeBytes: number): Promise<void> {
   const disk = path.join(instDir, filenames.Disk);
-  if (await exists(disk)) return;
+  if (await pathExists(disk)) return;
   const image = path.join(instDir, filenames.Image);
   const iso = await isISO9660(image);
   let info: QemuImgInfo;
@@ -166,15 +157,15 @@ async function lexists(file: string): Promise<boolean> {
 /** Instances made before v2.1 have `basedisk`/`diffdisk`: point `disk` (and `iso`) at them. */
 export async function migrateDiskLayout(instDir: string): Promise<void> {
   const disk = path.join(instDir, filenames.Disk);
-  if (await exists(disk)) return;
-  if (await exists(path.join(instDir, filenames.DiffDisk))) {
+  if (await pathExists(disk)) return;
+  if (await pathExists(path.join(instDir, filenames.DiffDisk))) {
     logger.info(`Creating symlink ${q(filenames.Disk)} -> ${q(filenames.DiffDisk)}`);
     if (await lexists(disk)) throw new LimaError(`failed to symlink ${q(filenames.Disk)} to ${q(filenames.DiffDisk)}: dangling ${q(disk)} exists`);
     await symlink(filenames.DiffDisk, disk);
   }
   const baseDisk = path.join(instDir, filenames.BaseDisk);
   const iso = path.join(instDir, filenames.ISO);
-  if (!(await exists(baseDisk)) || (await exists(iso))) return;
+  if (!(await pathExists(baseDisk)) || (await pathExists(iso))) return;
   // a non-ISO basedisk is the qcow2 backing file of diffdisk; QEMU resolves it itself
   if (!(await isISO9660(baseDisk))) return;
   logger.info(`Creating symlink ${q(filenames.ISO)} -> ${q(filenames.BaseDisk)}`);
@@ -223,7 +214,7 @@ async function growDisk(disk: string, sizeBytes: number): Promise<void> {
 /** Grows `disk` to `sizeBytes` (never shrinks); nothing to do when it does not exist yet. */
 export async function resizeDisk(instDir: string, sizeBytes: number, instName: string = path.basename(instDir)): Promise<void> {
   const disk = path.join(instDir, filenames.Disk);
-  if (!(await exists(disk))) return;
+  if (!(await pathExists(disk))) return;
   const current = await virtualSize(disk);
   if (current === sizeBytes) return;
   logger.info(`Resize instance ${instName}'s disk from ${bytesSize(current)} to ${bytesSize(sizeBytes)}`);

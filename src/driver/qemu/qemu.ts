@@ -25,6 +25,7 @@ import { SUPPORTED_IMAGE_FORMATS, ensureDisk } from "./disk.js";
 import { effectiveLegacyBIOS, resolveFirmware, usesNoFirmware } from "./firmware.js";
 import { QMPError, humanMonitorCommand, qmpExecute } from "./qmp.js";
 import { checkQemuVersion, inspectFeatures, minimumQemuVersion, qemuExecutable, qemuMachine, qemuVersion } from "./version.js";
+import { pathExists } from "../../util/fsutil.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -82,16 +83,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function fileExists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return false;
-    throw err;
-  }
-}
 
 export class QemuDriver implements Driver {
   private inst?: Instance;
@@ -381,7 +372,7 @@ export class QemuDriver implements Driver {
     const deadline = Date.now() + (this.options.pidFileTimeoutMs ?? PID_FILE_TIMEOUT_MS);
     let ended: string | undefined;
     void vm.ended.then((how) => (ended = how));
-    while (!(await fileExists(pidFile))) {
+    while (!(await pathExists(pidFile))) {
       if (ended !== undefined) throw new LimaError(`QEMU exited before writing ${q(pidFile)} (${ended})${stderrSuffix(vm)}`);
       if (Date.now() > deadline) {
         await this.killVM(vm);
@@ -423,7 +414,7 @@ export class QemuDriver implements Driver {
   private async waitForQMPSocket(): Promise<string> {
     const qmpSock = path.join(this.instance().dir, filenames.QMPSock);
     const deadline = Date.now() + 30_000;
-    while (!(await fileExists(qmpSock))) {
+    while (!(await pathExists(qmpSock))) {
       if (Date.now() > deadline) throw new LimaError(`timeout waiting for ${qmpSock}`);
       await sleep(500);
     }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type QemuArgsInput, buildQemuArgs, buildQemuCommandLine, fdConnect, mountTag } from "../../../../src/driver/qemu/cmdline.js";
+import { mountTag } from "../../../../src/cidata/mac.js";
+import { type QemuArgsInput, buildQemuArgs, buildQemuCommandLine, fdConnect } from "../../../../src/driver/qemu/cmdline.js";
 
 const INST = "/home/u/.lima/default";
 const MAC = "52:55:55:12:34:56";
