@@ -1,7 +1,9 @@
 // Bundles the CLI into one ESM file so `limactl` starts close to bare Node start-up.
 import { build } from "esbuild";
-import { chmodSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 
+// Chunk names carry content hashes: start clean so old chunks do not pile up.
+rmSync("dist", { recursive: true, force: true });
 await build({
   entryPoints: { limactl: "src/cli/main.ts" },
   outdir: "dist",

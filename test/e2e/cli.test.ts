@@ -187,6 +187,19 @@ describe("limactl without a VM", () => {
     assert.equal(cands.stdout, "foo\n:4\n");
   });
 
+  it("start reports why the VM could not start, and leaves nothing running", async () => {
+    const res = await home.limactl(["start", "foo"], { env: { QEMU_SYSTEM_X86_64: "/bin/false" }, timeoutMs: 60_000 });
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /level=fatal msg=".*ha\.stderr\.log/);
+    const json = JSON.parse((await home.limactl(["ls", "--json", "foo"])).stdout) as { status: string };
+    assert.equal(json.status, "Stopped");
+    assert.ok(!existsSync(path.join(home.dir, "foo", "ha.pid")));
+    const last = readFileSync(path.join(home.dir, "foo", "ha.stdout.log"), "utf8").trim().split("\n").at(-1) ?? "{}";
+    const ev = JSON.parse(last) as { status: { exiting?: boolean; errors?: string[] } };
+    assert.equal(ev.status.exiting, true);
+    assert.ok((ev.status.errors ?? []).length > 0);
+  });
+
   it("factory-reset keeps the configuration", async () => {
     const res = await home.limactl(["factory-reset", "foo"]);
     assert.equal(res.code, 0, res.stderr);

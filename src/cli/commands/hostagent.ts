@@ -26,13 +26,20 @@ export function register(program: Command): Command {
     if (!opts.socket) throw new LimaError("socket must be specified (limactl version mismatch?)");
     // The host agent logs JSON on stderr (ha.stderr.log); `limactl start` re-renders it.
     configureLogger({ format: "json", level: globals().debug ? "trace" : "debug", isTTY: false });
-    await runHostAgent(cmd.args[0] ?? "", {
-      pidFile: opts.pidfile ?? path.join(instanceDir(cmd.args[0] ?? ""), HostAgentPID),
-      socket: opts.socket,
-      debug: globals().debug,
-      guestAgentBinary: opts.guestagent,
-      nerdctlArchive: opts.nerdctlArchive,
-    });
+    try {
+      await runHostAgent(cmd.args[0] ?? "", {
+        pidFile: opts.pidfile ?? path.join(instanceDir(cmd.args[0] ?? ""), HostAgentPID),
+        socket: opts.socket,
+        debug: globals().debug,
+        guestAgentBinary: opts.guestagent,
+        nerdctlArchive: opts.nerdctlArchive,
+      });
+    } finally {
+      // The host agent is a process of its own: once it is done, nothing it started (a listener
+      // left open by a failed set-up, ssh children) may keep it alive.
+      setTimeout(() => process.exit(), 200).unref();
+    }
   });
   return cmd;
 }
+
