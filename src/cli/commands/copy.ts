@@ -2,11 +2,11 @@ import { spawn, spawnSync } from "node:child_process";
 import type { Command } from "commander";
 import type { Instance } from "../../store/instance.js";
 import { isDebug, logger } from "../../log/logger.js";
-import { inspect, InstanceNotFoundError } from "../../store/store.js";
 import { sshCommand } from "../../sshutil/command.js";
 import { commonOpts, shellQuote, sshArgs, sshOpts } from "../../sshutil/sshutil.js";
 import { ExitCodeError, LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
+import { inspectExisting, stoppedInstanceError } from "../instances.js";
 import { boolFlag, checkArgs } from "../flags.js";
 
 interface CopyPath {
@@ -51,14 +51,8 @@ async function parsePath(arg: string): Promise<CopyPath> {
   if (parts.length === 1) return { path: arg };
   if (parts.length > 2) throw new LimaError(`path ${q(arg)} contains multiple colons`);
   const [name = "", p = ""] = parts;
-  let inst: Instance;
-  try {
-    inst = await inspect(name);
-  } catch (err) {
-    if (err instanceof InstanceNotFoundError) throw new LimaError(`instance ${q(name)} does not exist, run \`limactl create ${name}\` to create a new instance`);
-    throw err;
-  }
-  if (inst.status === "Stopped") throw new LimaError(`instance ${q(name)} is stopped, run \`limactl start ${name}\` to start the instance`);
+  const inst = await inspectExisting(name);
+  if (inst.status === "Stopped") throw stoppedInstanceError(name);
   return { instance: inst, path: p };
 }
 

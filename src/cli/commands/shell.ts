@@ -6,12 +6,13 @@ import type { Command } from "commander";
 import type { Instance } from "../../store/instance.js";
 import { DEFAULT_TIMEOUT_MS, startInstance } from "../../instance/start.js";
 import { logger } from "../../log/logger.js";
-import { inspect, InstanceNotFoundError } from "../../store/store.js";
+import { inspect } from "../../store/store.js";
 import { sshCommand } from "../../sshutil/command.js";
 import { shellQuote, sshArgs, sshOpts } from "../../sshutil/sshutil.js";
 import { filterEnv } from "../../util/envfilter.js";
 import { ExitCodeError, LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
+import { inspectExisting, stoppedInstanceError } from "../instances.js";
 import { boolFlag } from "../flags.js";
 import { globals } from "../globals.js";
 
@@ -98,16 +99,10 @@ export function remoteScript(cdCommand: string, shellPath: string, command: stri
 async function shell(args: string[], opts: ShellOptions): Promise<void> {
   const { name, command } = splitArgs(args, opts);
   if (["create", "start", "delete", "shell"].includes(command[0] ?? "")) logger.warn(`Perhaps you meant \`limactl ${command.join(" ")}\`?`);
-  let inst: Instance;
-  try {
-    inst = await inspect(name);
-  } catch (err) {
-    if (err instanceof InstanceNotFoundError) throw new LimaError(`instance ${q(name)} does not exist, run \`limactl create ${name}\` to create a new instance`);
-    throw err;
-  }
+  let inst = await inspectExisting(name);
   if (inst.errors?.length) logger.error(`instance ${q(name)} has errors`, { errors: inst.errors });
   if (inst.status === "Stopped") {
-    if (!opts.start) throw new LimaError(`instance ${q(name)} is stopped, run \`limactl start ${name}\` to start the instance`);
+    if (!opts.start) throw stoppedInstanceError(name);
     await startInstance(inst, { timeoutMs: DEFAULT_TIMEOUT_MS, debug: globals().debug });
     inst = await inspect(name);
   }
