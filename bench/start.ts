@@ -29,6 +29,8 @@ function mtime(file: string): number | undefined {
 
 /** Polls the instance directory and logs while `limactl start` runs, noting when each phase ends. */
 async function timedStart(): Promise<Record<string, number>> {
+  // The previous run's log would otherwise answer "SSH up" at once.
+  rmSync(path.join(inst, "ha.stderr.log"), { force: true });
   const t0 = Date.now();
   const marks: Record<string, number> = {};
   const child = spawn(LIMACTL, ["start", name], { env, stdio: "ignore" });
@@ -109,7 +111,7 @@ try {
     console.log(`    then \`limactl shell true\`      ${seconds(m.shell ?? 0)}`);
   }
   console.log(`  graceful stop                    ${seconds(stop)}`);
-  console.log("hand-written QEMU, same kernel/disk/cidata:");
+  console.log("hand-written QEMU, same kernel, cidata and disk (as left by the runs above, so compare with the second start):");
   console.log(`    SSH up                         ${seconds(hand.ssh)}`);
   console.log(`    boot scripts done              ${seconds(hand.bootDone)}`);
 } finally {
