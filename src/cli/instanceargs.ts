@@ -1,13 +1,11 @@
 // Argument resolution of `create` and `start` (Lima's loadOrCreateInstance): an identifier names an
 // instance, anything else is a template locator; the template is embedded and edited by flags.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { loadYAML, validate } from "../config/index.js";
-import { driverNames } from "../driver/registry.js";
+import { loadYAML } from "../config/index.js";
 import { isValidInstanceName, validateInstanceName } from "../identifiers/validate.js";
 import { createInstance } from "../instance/create.js";
-import { configuredDriver } from "../instance/driverutil.js";
 import { logger } from "../log/logger.js";
 import { instanceDir } from "../store/dirnames.js";
 import * as filenames from "../store/filenames.js";
@@ -19,7 +17,7 @@ import { q } from "../util/goquote.js";
 import { evaluateExpression } from "../yq/index.js";
 import { editFlagValues, yqExpressionFromFlags } from "./editflags.js";
 import { globals } from "./globals.js";
-import { readFileSync } from "node:fs";
+import { editInstanceYAML } from "./yamledit.js";
 
 const DEPRECATED_TEMPLATES: Record<string, string> = {
   "experimental/vz": "`vmType: vz` became the default for macOS hosts in Lima v1.0",
@@ -40,25 +38,6 @@ function isStdinTTYForbidden(cmd: Command): boolean {
   return cmd.getOptionValueSource("tty") === "cli" && globals().tty;
 }
 
-/** Applies the edit flags to an existing instance's lima.yaml (start/restart with flags). */
-export async function applyEditFlagsToInstance(inst: Instance, expression: string): Promise<Instance> {
-  if (expression === "") return inst;
-  const file = path.join(inst.dir, filenames.LimaYAML);
-  const before = readFileSync(file, "utf8");
-  const after = evaluateExpression(expression, before);
-  try {
-    const loaded = loadYAML(after, file, { warn: true });
-    validate(loaded.config, { warn: true, lineOf: loaded.lineOf, filePath: file, registeredDrivers: driverNames() });
-  } catch (err) {
-    writeFileSync("lima.REJECTED.yaml", after);
-    throw new LimaError(`the YAML is invalid, saved the buffer as ${q("lima.REJECTED.yaml")}: ${(err as Error).message}`);
-  }
-  writeFileSync(file, after, { mode: 0o644 });
-  const edited = await inspect(inst.name);
-  configuredDriver(edited);
-  return edited;
-}
-
 export async function loadOrCreateInstance(cmd: Command, arg: string, createOnly: boolean): Promise<LoadOrCreate> {
   const opts = cmd.opts<Record<string, unknown>>();
   let name = (opts.name as string | undefined) ?? "";
@@ -77,12 +56,13 @@ export async function loadOrCreateInstance(cmd: Command, arg: string, createOnly
       throw new LimaError(`instance name ${q(arg)} and CLI flag --name=${q(name)} cannot be specified together`);
     }
     name = arg || name || "default";
-    if (existsSync(path.join(instanceDir(name), filenames.LimaYAML)) || existsSync(instanceDir(name))) {
+    if (existsSync(instanceDir(name))) {
       if (createOnly) throw new LimaError(`instance ${q(name)} already exists`);
       logger.info(`Using the existing instance ${q(name)}`);
       const inst = await inspect(name);
       const expr = yqExpressionFromFlags(flags, { existingInstance: true });
-      return { instance: await applyEditFlagsToInstance(inst, expr), created: false };
+      const instance = expr === "" ? inst : await editInstanceYAML(inst, path.join(inst.dir, filenames.LimaYAML), expr);
+      return { instance, created: false };
     }
     if (arg !== "" && arg !== "default") {
       logger.info(`Creating an instance ${q(name)} from template:default (Not from template:${arg})`);

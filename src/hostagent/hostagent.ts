@@ -25,9 +25,12 @@ export interface HostAgentOptions {
   debug: boolean;
   guestAgentBinary?: string;
   nerdctlArchive?: string;
-  /** Seconds between requirement attempts (Lima: 3). */
-  retryIntervalMs?: number;
 }
+
+/** Pause between requirement attempts: Lima waits 3 s; 1 s notices a ready guest sooner. */
+const REQUIREMENT_RETRY_MS = 1000;
+/** Attempts per requirement: 10 minutes at that pace, as Lima's 200 × 3 s. */
+const REQUIREMENT_RETRIES = 600;
 
 /** Writes the pid file exclusively; refuses when it names a live process. */
 function writePidFile(file: string): void {
@@ -115,7 +118,7 @@ class HostAgent {
   }
 
   private async runRoutines(port: number, iid: string): Promise<void> {
-    const runner = { port, opts: sshOpts(this.inst.dir, this.config), retries: 600, intervalMs: this.options.retryIntervalMs ?? 1000, signal: this.abort.signal };
+    const runner = { port, opts: sshOpts(this.inst.dir, this.config), retries: REQUIREMENT_RETRIES, intervalMs: REQUIREMENT_RETRY_MS, signal: this.abort.signal };
     const essential = await runRequirements("essential", essentialRequirements(this.config, iid), runner);
     if (this.abort.signal.aborted) return;
     if (essential.length > 0) {

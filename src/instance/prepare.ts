@@ -1,6 +1,6 @@
 // Prepare (shared by create and start): fetch the image, kernel and initrd into the instance
 // directory and turn them into the VM disk.
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Image, LimaYAML } from "../config/types.js";
 import { download } from "../downloader/index.js";
@@ -10,24 +10,6 @@ import type { Instance } from "../store/instance.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { configuredDriver } from "./driverutil.js";
 import { lstatExists } from "../util/fsutil.js";
-
-/** Instances made before Lima 2.1 have basedisk/diffdisk: expose them under the new names. */
-function migrateLegacyDisks(dir: string): void {
-  const disk = path.join(dir, filenames.Disk);
-  if (!lstatExists(disk) && lstatExists(path.join(dir, filenames.DiffDisk))) symlinkSync(filenames.DiffDisk, disk);
-  const base = path.join(dir, filenames.BaseDisk);
-  const iso = path.join(dir, filenames.ISO);
-  if (!lstatExists(iso) && lstatExists(base) && isISO(base)) symlinkSync(filenames.BaseDisk, iso);
-}
-
-function isISO(file: string): boolean {
-  try {
-    const buf = readFileSync(file, { flag: "r" }).subarray(0x8001, 0x8006);
-    return buf.toString("latin1") === "CD001";
-  } catch {
-    return false;
-  }
-}
 
 /** Images for the instance arch, restricted to the variant of the first matching entry. */
 export function candidateImages(config: LimaYAML): Image[] {
@@ -52,7 +34,9 @@ async function fetchImage(dir: string, img: Image): Promise<void> {
 
 async function ensureImage(inst: Instance, config: LimaYAML): Promise<void> {
   const dir = inst.dir;
-  if (existsSync(path.join(dir, filenames.Image)) || lstatExists(path.join(dir, filenames.Disk))) return;
+  // A legacy instance (before Lima 2.1) has diffdisk instead of disk; the driver's createDisk
+  // links it into place, so there is nothing to fetch.
+  if (existsSync(path.join(dir, filenames.Image)) || lstatExists(path.join(dir, filenames.Disk)) || lstatExists(path.join(dir, filenames.DiffDisk))) return;
   const candidates = candidateImages(config);
   if (candidates.length === 0) {
     throw new LimaError("no images are configured (did you set --image-variant or --arch-variant to a value not present in the template?)");
@@ -87,7 +71,6 @@ export async function prepareInstance(inst: Instance): Promise<void> {
   const driver = configuredDriver(inst);
   await driver.validate();
   await driver.create();
-  migrateLegacyDisks(inst.dir);
   await ensureImage(inst, config);
   await driver.createDisk();
   await ensureContainerdArchive(config);

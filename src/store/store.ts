@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadYAML } from "../config/index.js";
+import { hostArch, hostOS } from "../config/host.js";
 import { parseSize } from "../config/size.js";
 import type { LimaYAML } from "../config/types.js";
 import { executeTemplate } from "../gotmpl/index.js";
@@ -39,22 +40,6 @@ export function instanceNames(): string[] {
 export class InstanceNotFoundError extends LimaError {
   constructor(readonly instanceName: string) {
     super(`instance ${q(instanceName)} does not exist`);
-  }
-}
-
-/** Lima's host arch names. */
-export function hostArch(): string {
-  switch (process.arch) {
-    case "x64":
-      return "x86_64";
-    case "arm64":
-      return "aarch64";
-    case "arm":
-      return "armv7l";
-    case "ppc64":
-      return "ppc64le";
-    default:
-      return process.arch;
   }
 }
 
@@ -199,7 +184,7 @@ export function formatData(inst: Instance): Record<string, unknown> {
     LimaVersion: inst.limaVersion,
     Param: inst.param ?? {},
     AutoStartedIdentifier: inst.autoStartedIdentifier ?? "",
-    HostOS: process.platform === "win32" ? "windows" : process.platform,
+    HostOS: hostOS(),
     HostArch: hostArch(),
     LimaHome: limaHome(),
     IdentityFile: path.join(limaHome(), filenames.ConfigDir, filenames.UserPrivateKey),

@@ -4,7 +4,7 @@ import { loadYAML, toJSONObject } from "../../config/index.js";
 import { allDrivers } from "../../driver/registry.js";
 import { limaHome } from "../../store/dirnames.js";
 import { ConfigDir, UserPrivateKey } from "../../store/filenames.js";
-import { hostArch } from "../../store/store.js";
+import { hostArch, hostOS } from "../../config/host.js";
 import { listTemplates, readTemplate } from "../../templates/index.js";
 import { packageRoot, shareDir } from "../../util/pkgroot.js";
 import { VERSION_WITH_V } from "../../version.js";
@@ -29,7 +29,7 @@ export function limaInfo(): Record<string, unknown> {
     vmTypesEx,
     guestAgents: {},
     shellEnvBlock: SHELL_ENV_BLOCK,
-    hostOS: process.platform,
+    hostOS: hostOS(),
     hostArch: hostArch(),
     identityFile: path.join(limaHome(), ConfigDir, UserPrivateKey),
     plugins: [],

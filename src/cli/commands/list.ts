@@ -11,7 +11,7 @@ import { tabwrite } from "../../util/tabwriter.js";
 import { evaluateJSON } from "../../yq/index.js";
 import { boolFlag } from "../flags.js";
 import YAML from "yaml";
-import { hostArch } from "../../store/store.js";
+import { hostArch } from "../../config/host.js";
 
 interface ListOptions {
   format?: string;
