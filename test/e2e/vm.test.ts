@@ -1,7 +1,7 @@
 // Boots real guests under QEMU through `bin/limactl` and checks what a user sees: shell, copy,
 // stop/start, and recovery from processes killed at awkward moments.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -105,7 +105,12 @@ describe("a real VM", { timeout: 60 * 60_000 }, () => {
     }
     const rdir = await home.limactl(["copy", "-r", `${NAME}:/etc/apt`, tmp]);
     assert.equal(rdir.code, 0, rdir.stderr);
-    assert.ok(existsSync(path.join(tmp, "apt", "sources.list.d")) || existsSync(path.join(tmp, "apt")));
+    // The copy holds exactly the guest's tree, not a level deeper or shallower.
+    const guestTree = await home.limactl(["shell", NAME, "sh", "-c", "cd /etc && find apt | sort"]);
+    assert.equal(guestTree.code, 0, guestTree.stderr);
+    const hostTree = spawnSync("sh", ["-c", "find apt | sort"], { cwd: tmp, encoding: "utf8" }).stdout;
+    assert.ok(guestTree.stdout.split("\n").length > 3, guestTree.stdout);
+    assert.equal(hostTree, guestTree.stdout);
   });
 
   it("stops gracefully, and a file written before survives the next start", async () => {
