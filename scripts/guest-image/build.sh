@@ -4,9 +4,10 @@
 # for direct kernel boot (root=/dev/vda, no partition table).
 #
 # Usage: scripts/guest-image/build.sh [--force]
-# Output: ${LIMA_TS_GUEST_CACHE:-$HOME/.cache/lima-ts/guest}/debian-12-x86_64/
+# Output: ${LIMA_TS_GUEST_CACHE:-/var/cache/lima-ts/guest}/debian-12-x86_64/
 #         vmlinuz, initrd.img, disk.qcow2, recipe.sha256
-# Needs root (mmdebstrap root mode; mkfs.ext4 -d must see real file ownership).
+# Building needs root (mmdebstrap root mode; mkfs.ext4 -d must see real file ownership);
+# the result is world-readable, so every user of the machine boots the same image.
 set -euo pipefail
 
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
@@ -15,7 +16,8 @@ readonly SCRIPT_DIR="${SELF%/*}"
 readonly PACKAGES_FILE="$SCRIPT_DIR/packages.txt"
 readonly IMAGE_NAME=debian-12-x86_64
 readonly SUITE=bookworm
-readonly CACHE_ROOT="${LIMA_TS_GUEST_CACHE:-$HOME/.cache/lima-ts/guest}"
+# System-wide rather than per user: only root can build it, and Lima's users are not root.
+readonly CACHE_ROOT="${LIMA_TS_GUEST_CACHE:-/var/cache/lima-ts/guest}"
 readonly OUT_DIR="$CACHE_ROOT/$IMAGE_NAME"
 # Virtual size of the root filesystem. qcow2 stores only used blocks, and cloud-init's
 # resizefs grows the filesystem when Lima enlarges the disk (`disk:`).
@@ -253,7 +255,8 @@ build() {
     log "up to date: $OUT_DIR"
     return 0
   fi
-  ((EUID == 0)) || die "must run as root (mmdebstrap --mode=root, ownership-preserving mkfs.ext4 -d)"
+  ((EUID == 0)) || die "$OUT_DIR is missing or out of date; build it as root: sudo $SELF (mmdebstrap --mode=root, ownership-preserving mkfs.ext4 -d)"
+  umask 022
   ensure_host_tools
   mkdir -p "$CACHE_ROOT"
 

@@ -16,7 +16,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly SCRIPT_DIR
 readonly REPO_DIR="${SCRIPT_DIR%/scripts/guest-image}"
 readonly TEMPLATE="$REPO_DIR/share/lima/templates/local-debian-12.yaml"
-readonly IMAGE_DIR="${LIMA_TS_GUEST_CACHE:-$HOME/.cache/lima-ts/guest}/debian-12-x86_64"
+readonly IMAGE_DIR="${LIMA_TS_GUEST_CACHE:-/var/cache/lima-ts/guest}/debian-12-x86_64"
 readonly GUEST_USER=smoke
 readonly GUEST_MAC=52:55:55:12:34:56
 readonly DISK_SIZE=4G # the template's `disk:`; cloud-init must grow the filesystem to it

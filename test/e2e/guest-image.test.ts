@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
@@ -13,7 +12,7 @@ import { REPO } from "../helpers/limactl.js";
 
 const SCRIPTS = path.join(REPO, "scripts", "guest-image");
 const TEMPLATE = path.join(REPO, "share", "lima", "templates", "local-debian-12.yaml");
-const IMAGE_DIR = path.join(process.env.LIMA_TS_GUEST_CACHE ?? path.join(os.homedir(), ".cache", "lima-ts", "guest"), "debian-12-x86_64");
+const IMAGE_DIR = path.join(process.env.LIMA_TS_GUEST_CACHE ?? "/var/cache/lima-ts/guest", "debian-12-x86_64");
 
 interface LocalTemplate {
   images: { location: string; arch: string; kernel: { location: string; cmdline: string }; initrd: { location: string } }[];
@@ -21,19 +20,16 @@ interface LocalTemplate {
   mountTypesUnsupported: string[];
 }
 
-function expandHome(p: string): string {
-  return p.startsWith("~/") ? path.join(os.homedir(), p.slice(2)) : p;
-}
-
 describe("local Debian 12 guest image", { timeout: 30 * 60_000 }, () => {
   it("template points at the files build.sh writes and boots the whole disk as root", () => {
     const tpl = parse(readFileSync(TEMPLATE, "utf8")) as LocalTemplate;
     assert.equal(tpl.images.length, 1);
     const [image] = tpl.images;
-    const defaultDir = path.join(os.homedir(), ".cache", "lima-ts", "guest", "debian-12-x86_64");
-    assert.equal(expandHome(image.location), path.join(defaultDir, "disk.qcow2"));
-    assert.equal(expandHome(image.kernel.location), path.join(defaultDir, "vmlinuz"));
-    assert.equal(expandHome(image.initrd.location), path.join(defaultDir, "initrd.img"));
+    // A system-wide path, not under ~: the image is built by root and booted by any user.
+    const defaultDir = "/var/cache/lima-ts/guest/debian-12-x86_64";
+    assert.equal(image.location, path.join(defaultDir, "disk.qcow2"));
+    assert.equal(image.kernel.location, path.join(defaultDir, "vmlinuz"));
+    assert.equal(image.initrd.location, path.join(defaultDir, "initrd.img"));
     assert.equal(image.arch, "x86_64");
     assert.match(image.kernel.cmdline, /(^| )root=\/dev\/vda( |$)/);
     assert.match(image.kernel.cmdline, /(^| )console=ttyS0( |$)/);
@@ -53,6 +49,15 @@ describe("local Debian 12 guest image", { timeout: 30 * 60_000 }, () => {
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stderr, /up to date/);
     assert.ok(Date.now() - started < 10_000, "an up-to-date check must not rebuild");
+  });
+
+  it("is found up to date by a user who is not root", (t) => {
+    if (process.getuid?.() !== 0) return t.skip("this process is not root: it is itself the non-root user");
+    ensureGuestImage();
+    // setpriv (util-linux) drops to nobody without a login shell or a home directory.
+    const res = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "bash", path.join(SCRIPTS, "build.sh")], { encoding: "utf8", timeout: 60_000, env: { ...process.env, HOME: "/nonexistent" } });
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stderr, /up to date/);
   });
 
   // vm.test.ts boots this image through limactl; booting it by hand again costs CI minutes, so
