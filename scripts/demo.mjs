@@ -15,7 +15,9 @@ function run(cmd, args, { allowFail = false } = {}) {
 }
 
 run("bash", [path.join(repo, "scripts", "install-deps.sh")]);
-run("bash", [path.join(repo, "scripts", "guest-image", "build.sh")]);
+// The image is system-wide and only root can build it; a user who is not root builds it once with sudo.
+const buildImage = path.join(repo, "scripts", "guest-image", "build.sh");
+if (run("bash", [buildImage], { allowFail: process.getuid?.() !== 0 }) !== 0) run("sudo", ["bash", buildImage]);
 const exists = spawnSync(limactl, ["list", "-q", "demo"], { encoding: "utf8" }).stdout.trim() === "demo";
 if (!exists) run(limactl, ["create", "--name", "demo", "--tty=false", "template:local-debian-12"]);
 run(limactl, ["start", "--tty=false", "demo"]);
