@@ -10,7 +10,7 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 // Fast path: `limactl --version` must not pay for loading every command.
 const args = process.argv.slice(2);
 const multiCall = path.basename(process.argv[1] ?? "").split(".")[0] === "yq";
-if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
+if (!multiCall && args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
   process.stdout.write(`limactl version ${VERSION}\n`);
 } else if (multiCall || args[0] === "yq") {
   // yq multi-call: `yq ...` or `limactl yq ...` is the yq CLI itself, flags and all.

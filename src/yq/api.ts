@@ -5,6 +5,7 @@ import { Evaluator, rootCandidate, rootOf, type EvalOptions } from "./evaluate.j
 import { LIMA_STRINGIFY, printPreservingSource } from "./format.js";
 import { asNode, fromJS, toJS } from "./nodes.js";
 import { parseExpression } from "./parser.js";
+import { ResultsPrinter, type PrintOptions } from "./printer.js";
 
 function restrictedOptions(doc?: Document): EvalOptions {
   return {
@@ -44,4 +45,24 @@ export function evaluateJSON(expression: string, value: unknown): unknown[] {
   const plain: unknown = value === undefined ? null : JSON.parse(JSON.stringify(value));
   const root = rootCandidate(fromJS(plain));
   return new Evaluator(restrictedOptions()).run(ast, [root]).map((r) => toJS(r.node));
+}
+
+/**
+ * Lima's `yqutil.EvaluateExpressionWithEncoder`: runs `expression` once over all documents of
+ * `content` (env and file operators disabled) and prints the results with yq's printer and
+ * the given encoder settings. An empty expression returns `content` unchanged.
+ */
+export function evaluateWithEncoder(expression: string, content: string, print: PrintOptions): string {
+  if (expression === "") return content;
+  // No documents, no results (Lima evaluates the empty output of an earlier expression).
+  if (content.trim() === "") return "";
+  const ast = parseExpression(expression);
+  const docs = parseYamlDocuments(content);
+  const roots = docs.map((doc, i) => rootCandidate(asNode(doc.contents, doc), i));
+  const results = new Evaluator(restrictedOptions(docs.length === 1 ? docs[0] : undefined)).run(ast, roots);
+  roots.forEach((root, i) => {
+    const doc = docs[i];
+    if (doc) doc.contents = rootOf(root);
+  });
+  return new ResultsPrinter(print).format(results, (r) => docs[r.docIndex]);
 }

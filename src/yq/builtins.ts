@@ -2,15 +2,17 @@
 import { isMap, isScalar, isSeq, Pair, parseDocument, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { add, YqEvalError } from "./arithmetic.js";
 import { booleanCandidate, deleteNode, detached, FILE_DISABLED, ENV_DISABLED, type Candidate, type Evaluator } from "./evaluate.js";
-import { asNode, cloneNode, compareNodes, deepEqual, fromJS, identityKey, isNullNode, isTruthy, keyText, numberOf, scalarText, tagOf, toJS, type YNode } from "./nodes.js";
+import { asNode, cloneNode, compareNodes, deepEqual, identityKey, isNullNode, isTruthy, keyText, numberOf, scalarText, tagOf, toJS, type YNode } from "./nodes.js";
 import type { Ast } from "./parser.js";
+import { ENCODERS } from "./formats.js";
+import { MORE_OPERATORS } from "./operators.js";
 
 type Builtin = (ev: Evaluator, args: Ast[], c: Candidate) => Candidate[];
 
 const FILE_OPS = new Set(["load", "load_str", "load_xml", "load_props", "load_base64"]);
 
 function result(c: Candidate, node: YNode): Candidate[] {
-  return [detached(node, c.docIndex)];
+  return [detached(node, c)];
 }
 
 function arg(args: Ast[], i: number, name: string): Ast {
@@ -45,7 +47,7 @@ function textOf(node: YNode): string {
 
 /** Sort key results of `e` for each item, for sort_by/group_by/unique_by. */
 function keyed(ev: Evaluator, e: Ast, items: YNode[], c: Candidate): Array<{ item: YNode; key: YNode }> {
-  return items.map((item) => ({ item, key: ev.first(e, detached(item, c.docIndex)) }));
+  return items.map((item) => ({ item, key: ev.first(e, detached(item, c)) }));
 }
 
 function uniqueBy(items: Array<{ item: YNode; key: YNode }>): YAMLSeq {
@@ -155,9 +157,9 @@ const BUILTINS: Record<string, Builtin> = {
   has: (ev, args, c) =>
     ev.eval(arg(args, 0, "has"), c).map((k) => {
       const node = c.node;
-      if (isMap(node)) return booleanCandidate(node.items.some((p) => keyText(p.key) === textOf(k.node)), c.docIndex);
+      if (isMap(node)) return booleanCandidate(node.items.some((p) => keyText(p.key) === textOf(k.node)), c);
       const i = numberOf(k.node);
-      return booleanCandidate(isSeq(node) && i !== undefined && i >= 0 && i < node.items.length, c.docIndex);
+      return booleanCandidate(isSeq(node) && i !== undefined && i >= 0 && i < node.items.length, c);
     }),
   keys: (ev, _args, c) => {
     const node = c.node;
@@ -198,14 +200,14 @@ const BUILTINS: Record<string, Builtin> = {
   from_entries: (ev, _args, c) => result(c, fromEntries(ev, c.node)),
   with_entries: (ev, args, c) => {
     const entries = toEntries(ev, c.node);
-    const mapped = seqOf(ev.iterate(detached(entries, c.docIndex)).flatMap((e) => ev.eval(arg(args, 0, "with_entries"), e).map((r) => r.node)));
+    const mapped = seqOf(ev.iterate(detached(entries, c)).flatMap((e) => ev.eval(arg(args, 0, "with_entries"), e).map((r) => r.node)));
     return result(c, fromEntries(ev, mapped));
   },
   test: (ev, args, c) => {
     const re = regexOf(stringArg(ev, args, 0, "test", c), args[1] ? stringArg(ev, args, 1, "test", c).replace("g", "") : "");
-    return [booleanCandidate(re.test(textOf(c.node)), c.docIndex)];
+    return [booleanCandidate(re.test(textOf(c.node)), c)];
   },
-  contains: (ev, args, c) => ev.eval(arg(args, 0, "contains"), c).map((r) => booleanCandidate(contains(c.node, r.node), c.docIndex)),
+  contains: (ev, args, c) => ev.eval(arg(args, 0, "contains"), c).map((r) => booleanCandidate(contains(c.node, r.node), c)),
   split: (ev, args, c) => {
     if (isNullNode(c.node)) return result(c, new Scalar(null));
     const sep = stringArg(ev, args, 0, "split", c);
@@ -241,13 +243,13 @@ const BUILTINS: Record<string, Builtin> = {
     return result(c, seqOf(flatten(c.node, depth)));
   },
   add: (ev, _args, c) => result(c, itemsOf(ev, c).reduce<YNode>((acc, item) => add(acc, item), new Scalar(null))),
-  any: (ev, args, c) => [booleanCandidate(matches(ev, args, c).some((x) => x), c.docIndex)],
-  all: (ev, args, c) => [booleanCandidate(matches(ev, args, c).every((x) => x), c.docIndex)],
+  any: (ev, args, c) => [booleanCandidate(matches(ev, args, c).some((x) => x), c)],
+  all: (ev, args, c) => [booleanCandidate(matches(ev, args, c).every((x) => x), c)],
   min: (ev, _args, c) => extreme(ev, c, -1),
   max: (ev, _args, c) => extreme(ev, c, 1),
   key: (_ev, _args, c) => (c.key === undefined || c.parent?.holder ? [] : result(c, new Scalar(c.key))),
   parent: (_ev, _args, c) => (c.parent && !c.parent.holder ? [c.parent] : []),
-  not: (_ev, _args, c) => [booleanCandidate(!isTruthy(c.node), c.docIndex)],
+  not: (_ev, _args, c) => [booleanCandidate(!isTruthy(c.node), c)],
   empty: () => [],
   error: (ev, args, c) => {
     throw new YqEvalError(args[0] ? stringArg(ev, args, 0, "error", c) : "error");
@@ -257,8 +259,8 @@ const BUILTINS: Record<string, Builtin> = {
   ascii_upcase: (_ev, _args, c) => result(c, new Scalar(textOf(c.node).toUpperCase())),
   upcase: (_ev, _args, c) => result(c, new Scalar(textOf(c.node).toUpperCase())),
   trim: (_ev, _args, c) => result(c, new Scalar(textOf(c.node).trim())),
-  startswith: (ev, args, c) => [booleanCandidate(textOf(c.node).startsWith(stringArg(ev, args, 0, "startswith", c)), c.docIndex)],
-  endswith: (ev, args, c) => [booleanCandidate(textOf(c.node).endsWith(stringArg(ev, args, 0, "endswith", c)), c.docIndex)],
+  startswith: (ev, args, c) => [booleanCandidate(textOf(c.node).startsWith(stringArg(ev, args, 0, "startswith", c)), c)],
+  endswith: (ev, args, c) => [booleanCandidate(textOf(c.node).endsWith(stringArg(ev, args, 0, "endswith", c)), c)],
   ltrimstr: (ev, args, c) => {
     const prefix = stringArg(ev, args, 0, "ltrimstr", c);
     const text = isScalar(c.node) ? scalarText(c.node) : "";
@@ -274,11 +276,6 @@ const BUILTINS: Record<string, Builtin> = {
     const replacement = stringArg(ev, args, 1, "sub", c).replace(/\$\{(\d+)\}/g, "$$$1");
     return result(c, new Scalar(textOf(c.node).replace(re, replacement)));
   },
-  to_json: (_ev, args, c) => result(c, new Scalar(JSON.stringify(toJS(c.node), null, args.length > 0 ? undefined : 2))),
-  tojson: (_ev, _args, c) => result(c, new Scalar(JSON.stringify(toJS(c.node)))),
-  from_json: (_ev, _args, c) => result(c, fromJS(JSON.parse(textOf(c.node)))),
-  from_yaml: (_ev, _args, c) => result(c, asNode(parseDocument(textOf(c.node)).contents)),
-  to_yaml: (_ev, _args, c) => result(c, new Scalar(String(parseDocument("").createNode(toJS(c.node))).trimEnd())),
   envsubst: (ev, _args, c) => {
     if (ev.options.disableEnv) throw new YqEvalError(ENV_DISABLED);
     return result(c, new Scalar(envsubst(textOf(c.node), ev.options.env)));
@@ -308,6 +305,9 @@ const BUILTINS: Record<string, Builtin> = {
 };
 
 BUILTINS.di = BUILTINS.document_index as Builtin;
+BUILTINS.any_c = BUILTINS.any as Builtin;
+BUILTINS.all_c = BUILTINS.all as Builtin;
+Object.assign(BUILTINS, MORE_OPERATORS);
 BUILTINS.to_string = BUILTINS.tostring as Builtin;
 BUILTINS.to_number = BUILTINS.tonumber as Builtin;
 
@@ -334,6 +334,11 @@ function replaceChild(container: YNode, key: string | number | undefined, value:
 
 export function callBuiltin(ev: Evaluator, name: string, args: Ast[], c: Candidate): Candidate[] {
   if (FILE_OPS.has(name)) return loadFile(ev, name, args, c);
+  const encoder = ENCODERS[name];
+  if (encoder) {
+    const indent = args[0] ? numberOf(ev.first(args[0], c)) : undefined;
+    return result(c, encoder(c.node, indent));
+  }
   const fn = BUILTINS[name];
   if (!fn) throw new YqEvalError(`unknown operator ${name}`);
   return fn(ev, args, c);

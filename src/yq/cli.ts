@@ -1,11 +1,12 @@
 // `limactl yq`: the yq v4 command line over our evaluator (env access allowed).
 import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { Document, isCollection, isScalar, visit } from "yaml";
+import { Document } from "yaml";
 import { YqEvalError } from "./arithmetic.js";
 import { parseYamlDocuments } from "./document.js";
 import { Evaluator, rootCandidate, rootOf, type Candidate } from "./evaluate.js";
-import { asNode, fromJS, isTruthy, scalarText, toJS, type YNode } from "./nodes.js";
+import { asNode, fromJS } from "./nodes.js";
 import { parseExpression } from "./parser.js";
+import { ResultsPrinter } from "./printer.js";
 
 export const YQ_VERSION = "v4.53.3";
 
@@ -34,6 +35,10 @@ interface CliOptions {
   disableFile: boolean;
   version: boolean;
   help: boolean;
+  /** -C: colours even off a terminal (wins over -M and NO_COLOR). */
+  forceColor: boolean;
+  /** -M: no colours. */
+  forceNoColor: boolean;
   expression: string | undefined;
   positional: string[];
 }
@@ -62,15 +67,15 @@ Flags:
 `;
 
 const BOOL_SHORT: Record<string, keyof CliOptions> = {
-  n: "nullInput", i: "inplace", P: "prettyPrint", e: "exitStatus", N: "noDoc", V: "version", h: "help", r: "unwrapScalar",
+  C: "forceColor", M: "forceNoColor", n: "nullInput", i: "inplace", P: "prettyPrint", e: "exitStatus", N: "noDoc", V: "version", h: "help", r: "unwrapScalar",
 };
 const BOOL_LONG: Record<string, keyof CliOptions> = {
-  "null-input": "nullInput", inplace: "inplace", prettyPrint: "prettyPrint", "exit-status": "exitStatus", "no-doc": "noDoc",
+  colors: "forceColor", "no-colors": "forceNoColor", "null-input": "nullInput", inplace: "inplace", prettyPrint: "prettyPrint", "exit-status": "exitStatus", "no-doc": "noDoc",
   version: "version", help: "help", unwrapScalar: "unwrapScalar", "security-disable-env-ops": "disableEnv",
   "security-disable-file-ops": "disableFile",
 };
 // Accepted and ignored: colours, verbosity, front-matter handling we don't implement.
-const IGNORED_BOOLS = new Set(["M", "C", "v", "no-colors", "colors", "verbose", "security-enable-system-operator"]);
+const IGNORED_BOOLS = new Set(["v", "verbose", "security-enable-system-operator"]);
 const VALUE_SHORT: Record<string, string> = { o: "output-format", p: "input-format", I: "indent" };
 
 function parseFormat(value: string, flag: string): Format {
@@ -83,7 +88,7 @@ function parseArgs(args: string[]): CliOptions {
   const o: CliOptions = {
     evalAll: false, nullInput: false, outputFormat: "yaml", inputFormat: "yaml", indent: 2, unwrapScalar: undefined,
     inplace: false, prettyPrint: false, exitStatus: false, noDoc: false, disableEnv: false, disableFile: false,
-    version: false, help: false, expression: undefined, positional: [],
+    version: false, help: false, forceColor: false, forceNoColor: false, expression: undefined, positional: [],
   };
   const setValue = (name: string, value: string): void => {
     if (name === "output-format") o.outputFormat = parseFormat(value, "output");
@@ -153,59 +158,56 @@ interface InputFile {
 
 function parseInput(text: string, format: Format): Document[] {
   if (format === "json") {
-    try {
-      return [new Document(fromJS(JSON.parse(text)))];
-    } catch {
-      // Not a single JSON value: let the YAML parser (a JSON superset) try.
-    }
+    const values = splitJSONStream(text);
+    if (values) return values.map((value) => new Document(fromJS(value)));
+    // Not a stream of JSON values: let the YAML parser (a JSON superset) try.
   }
   return parseYamlDocuments(text);
 }
 
-/** `-P`: block style everywhere, plain scalars where possible. */
-function prettify(node: YNode): void {
-  visit(node, (_key, n) => {
-    if (isCollection(n)) n.flow = false;
-    if (isScalar(n) && (n.type === "QUOTE_DOUBLE" || n.type === "QUOTE_SINGLE")) n.type = "PLAIN";
-  });
+/** yq reads JSON input as a stream of values, one document each (`{...}\n{...}`). */
+export function splitJSONStream(text: string): unknown[] | undefined {
+  const values: unknown[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] ?? "";
+    if (inString) {
+      if (ch === "\\") i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (/\s/.test(ch) && depth === 0) {
+      if (start >= 0 && !tryPush(values, text.slice(start, i))) return undefined;
+      start = -1;
+      continue;
+    }
+    if (start < 0) start = i;
+    if (ch === '"') inString = true;
+    else if (ch === "{" || ch === "[") depth++;
+    else if (ch === "}" || ch === "]") {
+      depth--;
+      if (depth === 0) {
+        if (!tryPush(values, text.slice(start, i + 1))) return undefined;
+        start = -1;
+      }
+    }
+  }
+  if (start >= 0 && !tryPush(values, text.slice(start))) return undefined;
+  return values.length > 0 ? values : undefined;
 }
 
-class Printer {
-  printedMatch = false;
-  private previousDoc: number | undefined;
-  constructor(private readonly o: CliOptions) {}
-
-  format(results: Candidate[], docs: Document[]): string {
-    let out = "";
-    for (const r of results) {
-      if (this.o.outputFormat === "yaml" && !this.o.noDoc && this.previousDoc !== undefined && r.docIndex !== this.previousDoc) out += "---\n";
-      this.previousDoc = r.docIndex;
-      this.printedMatch ||= isTruthy(r.node);
-      out += this.formatOne(r.node, docs[r.docIndex]);
-    }
-    return out;
-  }
-
-  private formatOne(node: YNode, doc: Document | undefined): string {
-    const unwrap = this.o.unwrapScalar ?? this.o.outputFormat === "yaml";
-    if (this.o.prettyPrint) prettify(node);
-    if (isScalar(node) && unwrap && (this.o.outputFormat === "yaml" || typeof node.value === "string")) {
-      return `${scalarText(node)}\n`;
-    }
-    if (this.o.outputFormat === "json") {
-      const text = JSON.stringify(toJS(node, doc), null, this.o.indent === 0 ? undefined : this.o.indent);
-      return `${text}\n`;
-    }
-    const options = { indent: Math.max(1, this.o.indent), indentSeq: true, lineWidth: 0, flowCollectionPadding: false };
-    const isRoot = doc !== undefined && asNode(doc.contents, doc) === node;
-    if (!isRoot) return new Document(node).toString(options);
-    // Separators are ours to print (between documents), not the source's.
-    if (doc.directives) doc.directives.docStart = null;
-    return doc.toString(options);
+function tryPush(values: unknown[], text: string): boolean {
+  try {
+    values.push(JSON.parse(text));
+    return true;
+  } catch {
+    return false;
   }
 }
 
-function evaluate(o: CliOptions, expression: string, inputs: InputFile[], env: Readonly<Record<string, string | undefined>>, printer: Printer): string[] {
+function evaluate(o: CliOptions, expression: string, inputs: InputFile[], env: Readonly<Record<string, string | undefined>>, printer: ResultsPrinter): string[] {
   const ast = parseExpression(expression);
   const options = {
     disableEnv: o.disableEnv,
@@ -213,23 +215,23 @@ function evaluate(o: CliOptions, expression: string, inputs: InputFile[], env: R
     env,
     readFile: (path: string) => readFileSync(path, "utf8"),
   };
+  const documentOf = (r: Candidate): Document | undefined => inputs[r.fileIndex ?? 0]?.docs[r.docIndex];
   if (o.evalAll) {
-    const docs = inputs.flatMap((f) => f.docs);
-    const roots = docs.map((doc, i) => rootCandidate(asNode(doc.contents, doc), i));
+    const roots = inputs.flatMap((file, fileIndex) => file.docs.map((doc, i) => rootCandidate(asNode(doc.contents, doc), i, fileIndex)));
     const results = new Evaluator(options).run(ast, roots);
-    roots.forEach((root, i) => {
-      const doc = docs[i];
+    for (const root of roots) {
+      const doc = documentOf(root);
       if (doc) doc.contents = rootOf(root);
-    });
-    return [printer.format(results, docs)];
+    }
+    return [printer.format(results, documentOf)];
   }
-  return inputs.map((file) => {
+  return inputs.map((file, fileIndex) => {
     let out = "";
     file.docs.forEach((doc, i) => {
-      const root = rootCandidate(asNode(doc.contents, doc), i);
+      const root = rootCandidate(asNode(doc.contents, doc), i, fileIndex);
       const results = new Evaluator({ ...options, doc }).run(ast, [root]);
       doc.contents = rootOf(root);
-      out += printer.format(results, file.docs);
+      out += printer.format(results, documentOf);
     });
     return out;
   });
@@ -248,6 +250,14 @@ async function loadInputs(o: CliOptions, files: string[], stdin: NodeJS.Readable
     }
   }
   return inputs;
+}
+
+/** yq colours when stdout is a terminal, unless -M or NO_COLOR; -C forces colours. */
+function colorsEnabled(o: CliOptions, io: YqIO): boolean {
+  if (o.inplace) return false;
+  if (o.forceColor) return true;
+  if (o.forceNoColor || (io.env ?? process.env).NO_COLOR) return false;
+  return (io.stdout as { isTTY?: boolean }).isTTY === true;
 }
 
 function isFile(path: string | undefined): boolean {
@@ -274,16 +284,27 @@ export async function runYqCLI(args: string[], io: YqIO): Promise<number> {
     }
     let expression = o.expression;
     if (expression === undefined) {
-      // Like yq, a lone argument naming an existing file means `.` on that file.
-      const loneFile = positional.length === 1 && !o.nullInput && isFile(positional[0]);
-      expression = loneFile ? "." : positional.shift() ?? ".";
+      // Like yq: a first argument naming an existing file is input (`.` applies), and a
+      // `*.yq` file holds the expression.
+      const first = positional[0];
+      if (first !== undefined && first.endsWith(".yq") && isFile(first)) expression = readFileSync(positional.shift() ?? "", "utf8").replace(/\r\n/g, "\n");
+      else if (first !== undefined && first !== "-" && !isFile(first)) expression = positional.shift();
+      expression ??= ".";
     }
     if (o.inplace && positional.length === 0) throw new YqEvalError("write in place flag only applicable when giving an expression and at least one file");
     const inputs = await loadInputs(o, positional, io.stdin);
-    const printer = new Printer(o);
+    const printer = new ResultsPrinter({
+      format: o.outputFormat,
+      indent: o.indent,
+      unwrapScalar: o.unwrapScalar ?? o.outputFormat === "yaml",
+      docSeparators: !o.noDoc,
+      colors: colorsEnabled(o, io),
+      prettyPrint: o.prettyPrint,
+    });
     const outputs = evaluate(o, expression, inputs, io.env ?? process.env, printer);
     if (o.inplace) {
-      inputs.forEach((file, i) => writeFileSync(file.name, outputs[i] ?? ""));
+      // yq writes the results of every file given into the first one.
+      writeFileSync(inputs[0]?.name ?? "", outputs.join(""));
     } else {
       for (const out of outputs) io.stdout.write(out);
     }

@@ -1,7 +1,8 @@
 // The evaluator: runs an AST over candidates (nodes that remember where they live, so
 // assignments and deletions can modify the document in place).
-import { isMap, isScalar, isSeq, Pair, Scalar, YAMLMap, YAMLSeq, type Document } from "yaml";
+import { isMap, isScalar, isSeq, Pair, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document } from "yaml";
 import { add, compare, divide, equals, modulo, multiply, subtract, YqEvalError } from "./arithmetic.js";
+import { assignAttribute } from "./attributes.js";
 import { callBuiltin } from "./builtins.js";
 import { asNode, cloneNode, findPair, isNullNode, isTruthy, keyText, numberOf, scalarText, type YNode } from "./nodes.js";
 import type { Ast, AssignOp, BinaryOp, Literal } from "./parser.js";
@@ -13,8 +14,18 @@ export interface Candidate {
   key?: string | number;
   /** The invisible container holding a document's root, so the root itself can be replaced. */
   holder?: boolean;
+  /** A map key itself (from `...`), not a value. */
+  isKey?: boolean;
+  /** The document (within its file) and the file this node comes from; 0 for literals. */
   docIndex: number;
+  fileIndex?: number;
 }
+
+/** Where a result was made: its document and file. */
+type Origin = Pick<Candidate, "docIndex" | "fileIndex">;
+
+/** Literals belong to no document: yq prints them without separators. */
+export const NO_DOCUMENT: Origin = { docIndex: 0 };
 
 export interface EvalOptions {
   disableEnv: boolean;
@@ -28,10 +39,10 @@ export const ENV_DISABLED = "env operations have been disabled";
 export const FILE_DISABLED = "file operations have been disabled";
 
 /** Wraps a document root so that `. = x` can replace it; read the result back with `rootOf`. */
-export function rootCandidate(node: YNode, docIndex = 0): Candidate {
+export function rootCandidate(node: YNode, docIndex = 0, fileIndex = 0): Candidate {
   const holder = new YAMLSeq();
   holder.items.push(node);
-  return { node, parent: { node: holder, holder: true, docIndex }, key: 0, docIndex };
+  return { node, parent: { node: holder, holder: true, docIndex, fileIndex }, key: 0, docIndex, fileIndex };
 }
 
 export function rootOf(root: Candidate): YNode {
@@ -39,18 +50,45 @@ export function rootOf(root: Candidate): YNode {
   return holder && isSeq(holder) ? asNode(holder.items[0]) : root.node;
 }
 
-export function detached(node: YNode, docIndex: number): Candidate {
-  return { node, docIndex };
+export function detached(node: YNode, origin: Origin): Candidate {
+  return { node, docIndex: origin.docIndex, ...(origin.fileIndex === undefined ? {} : { fileIndex: origin.fileIndex }) };
 }
 
-export function booleanCandidate(value: boolean, docIndex: number): Candidate {
-  return detached(new Scalar(value), docIndex);
+export function booleanCandidate(value: boolean, origin: Origin): Candidate {
+  return detached(new Scalar(value), origin);
+}
+
+/** The candidate for a value inside `parent` at `key`. */
+export function childCandidate(parent: Candidate, node: YNode, key: string | number): Candidate {
+  return { ...detached(node, parent), parent, key };
 }
 
 export class Evaluator {
+  /** `$name` bindings in scope. */
+  private readonly vars = new Map<string, Candidate[]>();
+
   constructor(readonly options: EvalOptions) {}
 
+  /** Evaluates `body` with `$name` bound to `value`. */
+  withVariable<T>(name: string, value: Candidate[], body: () => T): T {
+    const saved = this.vars.get(name);
+    this.vars.set(name, value);
+    try {
+      return body();
+    } finally {
+      if (saved === undefined) this.vars.delete(name);
+      else this.vars.set(name, saved);
+    }
+  }
+
   run(ast: Ast, inputs: Candidate[]): Candidate[] {
+    // A leading reduction folds over every input at once (`ea '. as $d ireduce ({}; . * $d)'`).
+    const head = ast.type === "pipe" ? ast.left : ast;
+    const first = inputs[0];
+    if (head.type === "reduce" && first && inputs.length > 1) {
+      const folded = this.reduceOver(inputs.flatMap((input) => this.eval(head.source, input)), head.name, head.init, head.update, first);
+      return ast.type === "pipe" ? this.eval(ast.right, folded) : [folded];
+    }
     return inputs.flatMap((input) => this.eval(ast, input));
   }
 
@@ -59,7 +97,7 @@ export class Evaluator {
       case "identity":
         return [c];
       case "recurse":
-        return this.recurse(c);
+        return this.recurse(c, ast.withKeys);
       case "key":
         return this.child(c, ast.key);
       case "index":
@@ -69,12 +107,14 @@ export class Evaluator {
       case "iterate":
         return this.eval(ast.target, c).flatMap((t) => this.iterate(t));
       case "literal":
-        return [detached(literalNode(ast.value, ast.text), c.docIndex)];
+        return [detached(literalNode(ast.value, ast.text), NO_DOCUMENT)];
       case "array":
-        return [detached(this.collect(ast.body, c), c.docIndex)];
+        return [detached(this.collect(ast.body, c), c)];
       case "object":
         return this.object(ast.entries, c);
       case "pipe":
+        // splitDoc makes each result a document of its own.
+        if (ast.right.type === "call" && ast.right.name === "split_doc") return this.eval(ast.left, c).map((x, i) => ({ ...x, docIndex: i }));
         return this.eval(ast.left, c).flatMap((x) => this.eval(ast.right, x));
       case "comma":
         return [...this.eval(ast.left, c), ...this.eval(ast.right, c)];
@@ -85,10 +125,40 @@ export class Evaluator {
       case "call":
         return callBuiltin(this, ast.name, ast.args, c);
       case "env":
-        return [detached(this.envValue(ast.fn, ast.name), c.docIndex)];
+        return [detached(this.envValue(ast.fn, ast.name), c)];
       case "optional":
         return this.optional(ast.body, c);
+      case "var":
+        return this.vars.get(ast.name) ?? [];
+      case "bind":
+        return this.eval(ast.source, c).flatMap((v) => {
+          const value = ast.ref ? v : detached(cloneNode(v.node), v);
+          return this.withVariable(ast.name, [value], () => this.eval(ast.body, c));
+        });
+      case "reduce":
+        return [this.reduce(ast.source, ast.name, ast.init, ast.update, c)];
+      case "attrAssign":
+        return assignAttribute(this, ast.attr, ast.relative, ast.target, ast.value, c);
     }
+  }
+
+  private reduce(source: Ast, name: string, init: Ast, update: Ast, c: Candidate): Candidate {
+    return this.reduceOver(this.eval(source, c), name, init, update, c);
+  }
+
+  private reduceOver(items: Candidate[], name: string, init: Ast, update: Ast, c: Candidate): Candidate {
+    let acc: Candidate = detached(cloneNode(this.first(init, c)), c);
+    for (const item of items) {
+      const root = rootCandidate(acc.node, acc.docIndex, acc.fileIndex);
+      const next = this.withVariable(name, [item], () => this.eval(update, root))[0];
+      acc = detached(next ? next.node : rootOf(root), acc);
+    }
+    return acc;
+  }
+
+  /** Puts `value` where the candidate is, in its document. */
+  replace(c: Candidate, value: YNode): void {
+    setNode(c, value, this.options.doc);
   }
 
   /** The first result's node, or null. */
@@ -108,9 +178,9 @@ export class Evaluator {
     const node = c.node;
     if (isMap(node)) {
       const pair = findPair(node, key, this.options.doc);
-      return [{ node: asNode(pair?.value, this.options.doc), parent: c, key, docIndex: c.docIndex }];
+      return [childCandidate(c, asNode(pair?.value, this.options.doc), key)];
     }
-    if (isNullNode(node)) return [{ node: new Scalar(null), parent: c, key, docIndex: c.docIndex }];
+    if (isNullNode(node)) return [childCandidate(c, new Scalar(null), key)];
     return [];
   }
 
@@ -120,7 +190,7 @@ export class Evaluator {
     if (n !== undefined && (isSeq(node) || isNullNode(node))) {
       const items = isSeq(node) ? node.items : [];
       const i = n < 0 ? items.length + n : Math.trunc(n);
-      return [{ node: asNode(items[i], this.options.doc), parent: target, key: i, docIndex: target.docIndex }];
+      return [childCandidate(target, asNode(items[i], this.options.doc), i)];
     }
     if (isScalar(index)) return this.child(target, scalarText(index));
     return [];
@@ -136,24 +206,36 @@ export class Evaluator {
     };
     const start = bound(from, 0);
     const end = bound(to, length);
-    if (isScalar(node)) return detached(new Scalar(scalarText(node).slice(start, end)), target.docIndex);
+    if (isScalar(node)) return detached(new Scalar(scalarText(node).slice(start, end)), target);
     const out = new YAMLSeq();
     if (isSeq(node)) out.items = node.items.slice(start, end).map((item) => cloneNode(asNode(item, this.options.doc)));
-    return detached(out, target.docIndex);
+    return detached(out, target);
   }
 
   iterate(c: Candidate): Candidate[] {
     const node = c.node;
     const doc = this.options.doc;
     if (isMap(node)) {
-      return node.items.map((pair) => ({ node: asNode(pair.value, doc), parent: c, key: keyText(pair.key, doc), docIndex: c.docIndex }));
+      return node.items.map((pair) => childCandidate(c, asNode(pair.value, doc), keyText(pair.key, doc)));
     }
-    if (isSeq(node)) return node.items.map((item, i) => ({ node: asNode(item, doc), parent: c, key: i, docIndex: c.docIndex }));
+    if (isSeq(node)) return node.items.map((item, i) => childCandidate(c, asNode(item, doc), i));
     return [];
   }
 
-  private recurse(c: Candidate): Candidate[] {
-    return [c, ...this.iterate(c).flatMap((child) => this.recurse(child))];
+  private recurse(c: Candidate, withKeys: boolean): Candidate[] {
+    const node = c.node;
+    if (withKeys && isMap(node)) {
+      return [
+        c,
+        ...node.items.flatMap((pair) => {
+          const keyNode = asNode(pair.key, this.options.doc);
+          const key: Candidate = { ...detached(keyNode, c), isKey: true };
+          const value = childCandidate(c, asNode(pair.value, this.options.doc), keyText(pair.key, this.options.doc));
+          return [key, ...this.recurse(value, withKeys)];
+        }),
+      ];
+    }
+    return [c, ...this.iterate(c).flatMap((child) => this.recurse(child, withKeys))];
   }
 
   collect(body: Ast | undefined, c: Candidate): YAMLSeq {
@@ -180,7 +262,7 @@ export class Evaluator {
       }
       maps = next;
     }
-    return maps.map((map) => detached(map, c.docIndex));
+    return maps.map((map) => detached(map, c));
   }
 
   private binary(op: BinaryOp, left: Ast, right: Ast, c: Candidate): Candidate[] {
@@ -190,7 +272,7 @@ export class Evaluator {
     const rhs = this.eval(right, c);
     const out: Candidate[] = [];
     for (const l of lhs) {
-      for (const r of rhs) out.push(detached(applyBinary(op, l.node, r.node), c.docIndex));
+      for (const r of rhs) out.push(detached(applyBinary(op, l.node, r.node), l));
     }
     return out;
   }
@@ -209,9 +291,9 @@ export class Evaluator {
     const out: Candidate[] = [];
     for (const l of this.eval(left, c)) {
       const lv = isTruthy(l.node);
-      if (op === "or" && lv) out.push(booleanCandidate(true, c.docIndex));
-      else if (op === "and" && !lv) out.push(booleanCandidate(false, c.docIndex));
-      else for (const r of this.eval(right, c)) out.push(booleanCandidate(isTruthy(r.node), c.docIndex));
+      if (op === "or" && lv) out.push(booleanCandidate(true, c));
+      else if (op === "and" && !lv) out.push(booleanCandidate(false, c));
+      else for (const r of this.eval(right, c)) out.push(booleanCandidate(isTruthy(r.node), c));
     }
     return out;
   }
@@ -243,13 +325,11 @@ export class Evaluator {
   }
 }
 
-/** env() values are parsed as YAML scalars (`42` is a number). */
-function parseScalarText(text: string): Scalar {
-  if (/^-?(0|[1-9][0-9]*)$/.test(text)) return new Scalar(Number(text));
-  if (/^-?[0-9]+\.[0-9]+$/.test(text)) return new Scalar(Number(text));
-  if (text === "true" || text === "false") return new Scalar(text === "true");
-  if (text === "null" || text === "~") return new Scalar(null);
-  return new Scalar(text);
+/** env() values are parsed as YAML (`42` is a number, `{b: fish}` a map). */
+function parseScalarText(text: string): YNode {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) return new Scalar(text);
+  return asNode(doc.contents, doc);
 }
 
 function arithmeticOf(op: AssignOp): BinaryOp {

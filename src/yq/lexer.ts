@@ -8,6 +8,7 @@ export type TokenKind =
   | "string"
   | "ident" // keywords and function names
   | "env" // `env(NAME)` / `strenv(NAME)`: value = NAME, op = function name
+  | "var" // `$name`
   | "op" // punctuation and operators
   | "eof";
 
@@ -48,7 +49,27 @@ const KNOWN_WORDS = new Set([
   "ascii_downcase", "ascii_upcase", "downcase", "upcase", "trim", "ltrimstr", "rtrimstr", "startswith",
   "endswith", "sub", "to_json", "tojson", "from_json", "from_yaml", "to_yaml", "collect", "pick",
   "document_index", "di", "line_comment", "head_comment", "abs",
+  "as", "ref", "reduce", "ireduce", "with", "tag", "style", "kind", "explode", "sort_keys", "path", "line", "column",
+  "split_doc", "eval", "omit", "filter", "foot_comment", "anchor", "match", "capture",
+  "any_c", "all_c", "is_key", "file_index", "fi", "array_to_map", "root", "comments", "to_props", "from_props",
+  "to_csv", "to_tsv", "from_csv", "from_tsv",
 ]);
+
+/** yq's alternative spellings of operator names. */
+const WORD_ALIASES: Record<string, string> = {
+  toEntries: "to_entries", fromEntries: "from_entries", withEntries: "with_entries", sortKeys: "sort_keys",
+  splitDoc: "split_doc", lineComment: "line_comment", headComment: "head_comment", footComment: "foot_comment",
+  documentIndex: "document_index", fileIndex: "file_index", fileName: "filename", headcomment: "head_comment",
+  linecomment: "line_comment", footcomment: "foot_comment", sortby: "sort_by", groupby: "group_by", uniqueby: "unique_by",
+  mapvalues: "map_values", toentries: "to_entries", fromentries: "from_entries", withentries: "with_entries",
+  tonumber: "to_number", iskey: "is_key", arraytomap: "array_to_map",
+  splitdoc: "split_doc", sortkeys: "sort_keys", type: "tag", fromjson: "from_json", tojson: "to_json",
+  fromyaml: "from_yaml", toyaml: "to_yaml", toprops: "to_props", fromprops: "from_props", tostring: "to_string",
+  "@yaml": "to_yaml", "@yamld": "from_yaml", "@jsond": "from_json", "@props": "to_props",
+  "@propsd": "from_props", "@csv": "to_csv", "@tsv": "to_tsv", "@csvd": "from_csv", "@tsvd": "from_tsv",
+};
+
+const FORMAT_WORDS = new Set(["@base64", "@base64d", "@uri", "@urid", "@sh", "@json"]);
 
 export function tokenize(expression: string): Token[] {
   const tokens: Token[] = [];
@@ -68,8 +89,28 @@ export function tokenize(expression: string): Token[] {
       while (i < expression.length && expression[i] !== "\n") i++;
       continue;
     }
+    if (ch === "$" && IDENT_START.test(expression[i + 1] ?? "")) {
+      let j = i + 1;
+      while (j < expression.length && /[A-Za-z0-9_-]/.test(expression[j] ?? "")) j++;
+      tokens.push({ kind: "var", value: expression.slice(i + 1, j), pos: i });
+      i = j;
+      continue;
+    }
+    if (ch === "@") {
+      const word = /^@[a-z0-9]+/.exec(expression.slice(i))?.[0] ?? "";
+      const name = WORD_ALIASES[word] ?? word;
+      if (!FORMAT_WORDS.has(name) && !KNOWN_WORDS.has(name)) fail(i);
+      tokens.push({ kind: "ident", value: name, pos: i });
+      i += word.length;
+      continue;
+    }
     if (ch === ".") {
       const next = expression[i + 1] ?? "";
+      if (expression.startsWith("...", i)) {
+        tokens.push({ kind: "recurse", value: "...", pos: i });
+        i += 3;
+        continue;
+      }
       if (next === ".") {
         tokens.push({ kind: "recurse", value: "..", pos: i });
         i += 2;
@@ -118,8 +159,9 @@ export function tokenize(expression: string): Token[] {
           continue;
         }
       }
-      if (!KNOWN_WORDS.has(word)) fail(i);
-      tokens.push({ kind: "ident", value: word, pos: i });
+      const name = WORD_ALIASES[word] ?? word;
+      if (!KNOWN_WORDS.has(name)) fail(i);
+      tokens.push({ kind: "ident", value: name, pos: i });
       i = j;
       continue;
     }

@@ -5,6 +5,17 @@ export type YNode = Scalar | YAMLMap | YAMLSeq;
 
 export type Tag = "!!null" | "!!bool" | "!!int" | "!!float" | "!!str" | "!!map" | "!!seq";
 
+const YAML_TAG_PREFIX = "tag:yaml.org,2002:";
+const STANDARD_TAGS = new Set<string>(["!!null", "!!bool", "!!int", "!!float", "!!str", "!!map", "!!seq"]);
+
+/** The node's tag as yq shows it, custom tags (`!!thing`, `!local`) included. */
+export function tagName(node: YNode): string {
+  const explicit = node.tag;
+  if (explicit === undefined) return tagOf(node);
+  const short = explicit.startsWith(YAML_TAG_PREFIX) ? `!!${explicit.slice(YAML_TAG_PREFIX.length)}` : explicit;
+  return STANDARD_TAGS.has(short) || short === "!!binary" || short === "!!timestamp" ? tagOf(node) : short;
+}
+
 /** Normalises whatever sits in a collection slot (node, alias, plain value, nothing) to a node. */
 export function asNode(value: unknown, doc?: Document): YNode {
   if (value === null || value === undefined) return new Scalar(null);

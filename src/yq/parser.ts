@@ -5,7 +5,7 @@ export type Literal = string | number | boolean | null;
 
 export type Ast =
   | { type: "identity" }
-  | { type: "recurse" }
+  | { type: "recurse"; withKeys: boolean }
   | { type: "key"; key: string }
   | { type: "index"; target: Ast; index: Ast }
   | { type: "slice"; target: Ast; from: Ast | undefined; to: Ast | undefined }
@@ -19,7 +19,18 @@ export type Ast =
   | { type: "assign"; op: AssignOp; left: Ast; right: Ast }
   | { type: "call"; name: string; args: Ast[] }
   | { type: "env"; fn: string; name: string }
-  | { type: "optional"; body: Ast };
+  | { type: "optional"; body: Ast }
+  | { type: "var"; name: string }
+  /** `source as $name | body`; `ref` binds the matched node itself, so it can be assigned. */
+  | { type: "bind"; source: Ast; name: string; ref: boolean; body: Ast }
+  /** `source as $name ireduce (init; update)` and `reduce source as $name (init; update)`. */
+  | { type: "reduce"; source: Ast; name: string; init: Ast; update: Ast }
+  /** `target tag = value`, `target style |= value`, ... */
+  | { type: "attrAssign"; attr: Attribute; relative: boolean; target: Ast; value: Ast };
+
+/** Node attributes with their own assignment form (`.a style = "double"`). */
+export type Attribute = "tag" | "style" | "line_comment" | "head_comment" | "foot_comment" | "comments" | "anchor" | "alias";
+const ATTRIBUTES = new Set<string>(["tag", "style", "line_comment", "head_comment", "foot_comment", "comments", "anchor", "alias"]);
 
 export type BinaryOp = "//" | "or" | "and" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "+" | "-" | "*" | "/" | "%";
 export type AssignOp = "=" | "|=" | "+=" | "-=" | "*=" | "//=";
@@ -74,9 +85,49 @@ class Parser {
 
   parsePipe(): Ast {
     const left = this.parseComma();
+    if (this.isWord("as") || this.isWord("ref")) return this.parseBinding(left);
+    return this.continuePipe(left);
+  }
+
+  private continuePipe(left: Ast): Ast {
     if (!this.isOp("|")) return left;
     this.next();
     return { type: "pipe", left, right: this.parsePipe() };
+  }
+
+  private isWord(word: string): boolean {
+    const token = this.peek();
+    return token.kind === "ident" && token.value === word;
+  }
+
+  private expectVar(): string {
+    const token = this.next();
+    if (token.kind !== "var") this.badExpression();
+    return token.value;
+  }
+
+  /** `(init; update)` of a reduction. */
+  private parseReduceArgs(): [Ast, Ast] {
+    this.expectOp("(");
+    const init = this.parsePipe();
+    this.expectOp(";");
+    const update = this.parsePipe();
+    this.expectOp(")");
+    return [init, update];
+  }
+
+  /** `left as $x | body`, `left ref $x | body`, `left as $x ireduce (init; update)`. */
+  private parseBinding(source: Ast): Ast {
+    const ref = this.next().value === "ref";
+    const name = this.expectVar();
+    if (this.isWord("ireduce")) {
+      this.next();
+      const [init, update] = this.parseReduceArgs();
+      return this.continuePipe({ type: "reduce", source, name, init, update });
+    }
+    if (!this.isOp("|")) return { type: "bind", source, name, ref, body: { type: "identity" } };
+    this.next();
+    return { type: "bind", source, name, ref, body: this.parsePipe() };
   }
 
   private parseComma(): Ast {
@@ -117,6 +168,10 @@ class Parser {
       } else if (this.isOp("?")) {
         this.next();
         ast = { type: "optional", body: ast };
+      } else if (token.kind === "ident" && ATTRIBUTES.has(token.value) && ["=", "|="].includes(this.tokens[this.pos + 1]?.value ?? "")) {
+        this.next();
+        const relative = this.next().value === "|=";
+        return { type: "attrAssign", attr: token.value as Attribute, relative, target: ast, value: this.parseLevel(0) };
       } else {
         return ast;
       }
@@ -155,13 +210,15 @@ class Parser {
       case "dot":
         return { type: "identity" };
       case "recurse":
-        return { type: "recurse" };
+        return { type: "recurse", withKeys: token.value === "..." };
       case "number":
         return { type: "literal", value: Number(token.value), text: token.value };
       case "string":
         return { type: "literal", value: token.value };
       case "env":
         return { type: "env", fn: token.fn ?? "env", name: token.value };
+      case "var":
+        return { type: "var", name: token.value };
       case "ident":
         return this.parseWord(token.value);
       case "op":
@@ -219,6 +276,14 @@ class Parser {
   private parseWord(word: string): Ast {
     if (word === "true" || word === "false") return { type: "literal", value: word === "true" };
     if (word === "null") return { type: "literal", value: null };
+    if (word === "reduce") {
+      const source = this.parsePostfix();
+      if (!this.isWord("as")) this.badExpression();
+      this.next();
+      const name = this.expectVar();
+      const [init, update] = this.parseReduceArgs();
+      return { type: "reduce", source, name, init, update };
+    }
     const args: Ast[] = [];
     if (this.isOp("(")) {
       this.next();

@@ -8,7 +8,8 @@ import { hostArch, hostOS } from "../../config/host.js";
 import { listTemplates, readTemplate } from "../../templates/index.js";
 import { packageRoot, shareDir } from "../../util/pkgroot.js";
 import { VERSION_WITH_V } from "../../version.js";
-import { evaluateJSON } from "../../yq/index.js";
+import { colorize, evaluateJSON } from "../../yq/index.js";
+import { outputIsTTY } from "../../util/tty.js";
 import { SHELL_ENV_BLOCK } from "../../util/envfilter.js";
 import { checkArgs } from "../flags.js";
 
@@ -47,8 +48,10 @@ export function register(program: Command): Command {
     .argument("[args...]");
   cmd.action(async (_a: string[], opts: { yq: string }) => {
     checkArgs(cmd, cmd.args, 0, 0);
+    const tty = outputIsTTY();
     for (const v of evaluateJSON(opts.yq, limaInfo())) {
-      process.stdout.write(`${typeof v === "string" ? v : JSON.stringify(v, null, 4)}\n`);
+      const text = `${typeof v === "string" ? v : JSON.stringify(v, null, 4)}\n`;
+      process.stdout.write(tty && typeof v !== "string" ? colorize(text) : text);
     }
   });
   return cmd;

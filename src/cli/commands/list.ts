@@ -8,9 +8,9 @@ import { inspect, instanceNames, InstanceNotFoundError, tildePath } from "../../
 import { errorMessage, LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import { tabwrite } from "../../util/tabwriter.js";
-import { evaluateJSON } from "../../yq/index.js";
+import { evaluateJSON, evaluateWithEncoder, type PrintOptions } from "../../yq/index.js";
+import { outputIsTTY } from "../../util/tty.js";
 import { boolFlag } from "../flags.js";
-import YAML from "yaml";
 import { hostArch } from "../../config/host.js";
 
 interface ListOptions {
@@ -144,7 +144,7 @@ async function list(args: string[], opts: ListOptions): Promise<void> {
   for (const inst of instances) {
     if (inst.errors?.length) logger.warn(`instance ${q(inst.name)} has errors`, { errors: inst.errors });
   }
-  if (opts.quiet) {
+  if (opts.quiet && !opts.yq) {
     for (const inst of instances) process.stdout.write(`${inst.name}\n`);
   } else {
     process.stdout.write(render(instances, opts));
@@ -152,24 +152,44 @@ async function list(args: string[], opts: ListOptions): Promise<void> {
   if (unmatched) throw new LimaError("unmatched instances");
 }
 
+/** Lima deletes the empty maps its JSON encoder leaves, until none are left. */
+const DELETE_EMPTY_OBJECTS = `del(.. | select(tag == "!!map" and length == 0))`;
+const PLAIN_JSON: PrintOptions = { format: "json", indent: 0, unwrapScalar: true, docSeparators: true, colors: false };
+const COLOR_JSON: PrintOptions = { ...PLAIN_JSON, indent: 4, colors: true };
+
 function render(instances: Instance[], opts: ListOptions): string {
   let format = opts.json ? "json" : (opts.format ?? "table");
+  // --yq implies --format json unless --format was given.
   if (opts.yq && opts.format === undefined) format = "json";
-  if (opts.yq) {
-    const expr = opts.yq.join(" | ");
-    return instances
-      .flatMap((inst) => evaluateJSON(expr, instanceJSON(inst)))
-      .map((v) => (format === "yaml" ? `${YAML.stringify(v, { indentSeq: false, lineWidth: 0 })}` : `${JSON.stringify(v)}\n`))
-      .join("");
+  if (format === "json" || format === "yaml") {
+    const exprs = opts.yq ? [...opts.yq] : ["."];
+    if (opts.quiet) exprs.push(".name");
+    return format === "json" ? renderJSON(instances, exprs, outputIsTTY()) : renderYAML(instances, exprs, outputIsTTY());
   }
-  switch (format) {
-    case "json":
-      return instances.map((i) => `${JSON.stringify(instanceJSON(i))}\n`).join("");
-    case "yaml":
-      return instances.map((i) => `---\n${instanceYAML(i)}`).join("");
-    case "table":
-      return table(instances, opts.allFields === true);
-    default:
-      return instances.map((i) => `${renderInstanceTemplate(format, i)}\n`).join("");
-  }
+  if (format === "table") return table(instances, opts.allFields === true);
+  return instances.map((i) => `${renderInstanceTemplate(format, i)}\n`).join("");
+}
+
+/** One JSON line per instance, run through the `--yq` expressions (applied in order); on a terminal, indented and coloured. */
+function renderJSON(instances: Instance[], exprs: string[], tty: boolean): string {
+  const plain = exprs.length === 1 && exprs[0] === ".";
+  return instances
+    .map((inst) => {
+      const line = JSON.stringify(instanceJSON(inst));
+      let out = plain ? `${line}\n` : evaluateWithEncoder(`${exprs.join(" | ")} | ${DELETE_EMPTY_OBJECTS}`, line, PLAIN_JSON);
+      for (let before = Infinity; !plain && out.length < before; ) {
+        before = out.length;
+        out = evaluateWithEncoder(DELETE_EMPTY_OBJECTS, out, PLAIN_JSON);
+      }
+      return tty ? evaluateWithEncoder(".", out, COLOR_JSON) : out;
+    })
+    .join("");
+}
+
+/** YAML documents run through the `--yq` expressions; on a terminal, coloured with yq's own indentation. */
+function renderYAML(instances: Instance[], exprs: string[], tty: boolean): string {
+  const yaml = instances.map((i) => `---\n${instanceYAML(i)}`).join("");
+  if (!tty && exprs.length === 1 && exprs[0] === ".") return yaml;
+  const print: PrintOptions = { format: "yaml", indent: 2, unwrapScalar: true, docSeparators: true, colors: tty, indentSeq: tty };
+  return evaluateWithEncoder(exprs.join(" | "), yaml, print);
 }

@@ -3,7 +3,8 @@ import type { Command } from "commander";
 import YAML from "yaml";
 import { templateCopy, transformCustomURL } from "../../templates/index.js";
 import { LimaError } from "../../util/errors.js";
-import { evaluateJSON } from "../../yq/index.js";
+import { colorize, evaluateJSON } from "../../yq/index.js";
+import { outputIsTTY } from "../../util/tty.js";
 import { toJSONObject } from "../../config/index.js";
 import { boolFlag, checkArgs } from "../flags.js";
 import { filledYAML, loadTemplateFilled } from "../templatefill.js";
@@ -48,8 +49,10 @@ export function register(program: Command): Command {
     checkArgs(yq, yq.args, 2, 2);
     const [locator = "", expr = ""] = yq.args;
     const filled = await loadTemplateFilled(locator, { defaultBase: true, validate: false });
+    const tty = outputIsTTY();
     for (const v of evaluateJSON(expr, toJSONObject(filled.config))) {
-      process.stdout.write(typeof v === "string" ? `${v}\n` : YAML.stringify(v, { indentSeq: false, lineWidth: 0 }));
+      if (typeof v === "string") process.stdout.write(`${v}\n`);
+      else process.stdout.write(tty ? colorize(YAML.stringify(v, { lineWidth: 0 })) : YAML.stringify(v, { indentSeq: false, lineWidth: 0 }));
     }
   });
 

@@ -111,4 +111,54 @@ describe("limactl yq", () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^Error: bad file '-'/);
   });
+
+  // Behaviours checked against yq's acceptance tests and printer (v4.53.3).
+  it("a literal has no document: no --- between results over several documents", async () => {
+    assert.equal((await yq(['"x"'], "a: 1\n---\na: 2\n")).stdout, "x\nx\n");
+    assert.equal((await yq(["true"], "a: 1\n---\na: 2\n")).stdout, "true\ntrue\n");
+    // Results from a document and literals interleave as yq prints them.
+    assert.equal((await yq(['.a, "x"'], "a: 1\n---\na: 2\n")).stdout, "1\nx\n---\n2\n---\nx\n");
+  });
+  it("-N drops separators; json output never has them", async () => {
+    assert.equal((await yq(["-N", ".a"], "a: 1\n---\na: 2\n")).stdout, "1\n2\n");
+    assert.equal((await yq(["-o", "json", "-I", "0", "."], "a: 1\n---\na: 2\n")).stdout, '{"a":1}\n{"a":2}\n');
+  });
+  it("keeps a leading --- and the comments before it, only for the first document", async () => {
+    const input = "# hi peeps\n# cool\n---\na: test\n---\nb: cool\n";
+    assert.equal((await yq(["."], input)).stdout, input);
+    assert.equal((await yq(["eval-all", "select(di == 1)"], input)).stdout, "b: cool\n");
+    assert.equal((await yq([".a"], input)).stdout, "test\n---\nnull\n");
+  });
+  it("a trailing comment follows the content directly", async () => {
+    assert.equal((await yq(["."], "a: 1\n# trailing\n")).stdout, "a: 1\n# trailing\n");
+  });
+  it("separates the documents of different files, and eval-all reads them all", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "yq-test-"));
+    writeFileSync(join(dir, "a.yml"), "a: 123\n");
+    writeFileSync(join(dir, "b.yml"), "a: 124\n");
+    const expected = "a: 123\n---\na: 124\n";
+    assert.equal((await yq([join(dir, "a.yml"), join(dir, "b.yml")])).stdout, expected);
+    assert.equal((await yq(["ea", join(dir, "a.yml"), join(dir, "b.yml")])).stdout, expected);
+    assert.equal((await yq(["ea", "[.a]", join(dir, "a.yml"), join(dir, "b.yml")])).stdout, "- 123\n---\n- 124\n");
+  });
+  it("-i on a multi-document file keeps every document", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "yq-test-"));
+    const file = join(dir, "x.yaml");
+    writeFileSync(file, "# first\na: 1\n---\na: 2 # two\n");
+    assert.equal((await yq(["-i", ".a += 10", file])).code, 0);
+    assert.equal(readFileSync(file, "utf8"), "# first\na: 11\n---\na: 12 # two\n");
+  });
+  it("reads a stream of JSON values as documents", async () => {
+    assert.equal((await yq(["-p", "json", "-o", "json", "-I", "0", "."], '{\n  "a": 1\n}\n{"b": [2, "x}"]}\n')).stdout, '{"a":1}\n{"b":[2,"x}"]}\n');
+  });
+  it("-C colours like yq, -M and NO_COLOR do not", async () => {
+    assert.equal((await yq(["-C", "."], "a: cat\nb: 1\n")).stdout, "\x1b[36ma\x1b[0m:\x1b[32m cat\x1b[0m\x1b[36m\x1b[0m\n\x1b[36mb\x1b[0m:\x1b[95m 1\x1b[0m\n");
+    assert.equal((await yq(["-M", "."], "a: cat\n")).stdout, "a: cat\n");
+    assert.equal((await yq(["."], "a: cat\n", { NO_COLOR: "1" })).stdout, "a: cat\n");
+    // Unwrapped scalars are never coloured.
+    assert.equal((await yq(["-C", ".a"], "a: cat\n")).stdout, "cat\n");
+  });
+  it("-V prints yq's version line", async () => {
+    assert.equal((await yq(["-V"])).stdout, "yq (https://github.com/mikefarah/yq/) version v4.53.3\n");
+  });
 });
