@@ -23,7 +23,7 @@ import {
 } from "./cache.js";
 import { decompressFile, decompressorByExtension, sniffDecompressor } from "./decompress.js";
 import { type Digest, digestMismatch, digestOf, fileDigest, formatDigest, newHasher, parseDigest } from "./digest.js";
-import { httpRequest } from "./http.js";
+import { DEFAULT_TIMEOUTS, type HttpTimeouts, httpRequest } from "./http.js";
 import { canonicalLocalPath, goExt, isLocal } from "./localpath.js";
 import { withDirLock } from "./lock.js";
 import { progressStream } from "./progress.js";
@@ -45,6 +45,8 @@ export interface DownloadOptions {
   progress?: boolean;
   /** Only make sure the remote is in the cache (or a local source's digest is right); `local` is ignored. */
   cacheOnly?: boolean;
+  /** Connect and idle timeouts (default: http.ts's CONNECT_TIMEOUT_MS and IDLE_TIMEOUT_MS). */
+  timeouts?: Partial<HttpTimeouts>;
 }
 
 export type DownloadStatus = "downloaded" | "skipped" | "used-cache";
@@ -65,6 +67,7 @@ interface Delivery {
   decompress: boolean;
   progress: boolean;
   description: string;
+  timeouts: HttpTimeouts;
 }
 
 export async function download(local: string, remote: string, options: DownloadOptions = {}): Promise<DownloadResult> {
@@ -84,6 +87,7 @@ export async function download(local: string, remote: string, options: DownloadO
     decompress: options.decompress ?? false,
     progress: options.progress ?? false,
     description: options.description || remote,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
   };
   if (isLocal(remote)) {
     await deliver(canonicalLocalPath(remote), delivery, true);
@@ -113,7 +117,7 @@ async function useCache(entry: CacheEntry, delivery: Delivery): Promise<Download
     const recorded = (await readEntryFile(digestFile)).trim();
     const expected = formatDigest(delivery.expected);
     if (recorded !== expected) throw digestMismatch(delivery.source, expected, recorded, digestFile);
-  } else if (!(await isCacheFresh(entry, delivery.source))) {
+  } else if (!(await isCacheFresh(entry, delivery))) {
     return undefined;
   }
   logger.debug(`file ${q(delivery.destination ?? "")} is cached as ${q(entry.data)}`);
@@ -122,12 +126,12 @@ async function useCache(entry: CacheEntry, delivery: Delivery): Promise<Download
 }
 
 /** Without a digest file, the cache is trusted while the server's Last-Modified still matches `time`. */
-async function isCacheFresh(entry: CacheEntry, url: string): Promise<boolean> {
+async function isCacheFresh(entry: CacheEntry, delivery: Delivery): Promise<boolean> {
   const cached = await readEntryFile(entry.time);
   if (cached === "") return logMismatch("<not cached>", "<not checked>");
   let remote: string;
   try {
-    const response = await httpRequest("HEAD", url);
+    const response = await httpRequest("HEAD", delivery.source, delivery.timeouts);
     response.resume();
     remote = response.headers["last-modified"] ?? "";
   } catch (err) {
@@ -151,7 +155,7 @@ async function fetchIntoCache(entry: CacheEntry, delivery: Delivery): Promise<Do
   const temp = tempPath(entry.data);
   try {
     logger.debug(`downloading ${q(delivery.source)} into ${q(entry.data)}`);
-    const response = await httpRequest("GET", delivery.source);
+    const response = await httpRequest("GET", delivery.source, delivery.timeouts);
     const hasher = delivery.expected ? newHasher(delivery.expected) : undefined;
     const total = Number(response.headers["content-length"] ?? -1);
     let received = 0;
