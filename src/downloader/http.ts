@@ -1,8 +1,8 @@
 // GET/HEAD with Go's client behaviour: redirects followed (stopped after 10 requests), non-2xx is an
-// error, HTTP_PROXY/HTTPS_PROXY/NO_PROXY honoured (./proxy.ts; https: through CONNECT). Unlike Go's
-// default client it gives up on a server that stalls (see the timeouts below).
+// error unless the caller wants it, HTTP_PROXY/HTTPS_PROXY/NO_PROXY honoured (./proxy.ts; https:
+// through CONNECT). Unlike Go's default client it gives up on a server that stalls (see the timeouts below).
 import { once } from "node:events";
-import http, { type IncomingMessage } from "node:http";
+import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import net, { type Socket } from "node:net";
 import tls from "node:tls";
 import { LimaError, errorMessage } from "../util/errors.js";
@@ -29,11 +29,30 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // Servers and proxies see the same client as with Lima.
 const USER_AGENT = "Go-http-client/1.1";
 
-/** The final 2xx response; the caller must consume or destroy its body. */
-export async function httpRequest(method: Method, url: string, timeouts: HttpTimeouts = DEFAULT_TIMEOUTS): Promise<IncomingMessage> {
+export interface HttpRequestOptions {
+  timeouts?: HttpTimeouts;
+  /** Sent with every request of the redirect chain (Go's rules drop credentials on a redirect to another host); may replace User-Agent. */
+  headers?: Readonly<Record<string, string>>;
+  /** Resolve with a final non-2xx response too, for callers that act on the status (default: it is an error). */
+  anyStatus?: boolean;
+}
+
+export interface HttpResponse {
+  /** The URL the response came from, after redirects (Go's resp.Request.URL). */
+  url: string;
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The caller must consume or destroy it. */
+  body: IncomingMessage;
+}
+
+/** The final response (2xx unless `anyStatus`) of `url`. */
+export async function httpRequest(method: Method, url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   let current = url;
+  let headers = options.headers ?? {};
   for (let requests = 1; ; requests++) {
-    const response = await requestOnce(method, current, timeouts).catch((err: unknown) => {
+    const response = await requestOnce(method, current, headers, timeouts).catch((err: unknown) => {
       throw urlError(method, current, errorMessage(err), err);
     });
     const status = response.statusCode ?? 0;
@@ -41,25 +60,56 @@ export async function httpRequest(method: Method, url: string, timeouts: HttpTim
     if (REDIRECT_STATUSES.has(status) && location !== undefined) {
       response.resume();
       if (requests >= MAX_REQUESTS) throw urlError(method, current, `stopped after ${MAX_REQUESTS} redirects`);
-      current = new URL(location, current).toString();
+      const next = new URL(location, current).toString();
+      headers = headersForRedirect(options.headers ?? {}, url, next);
+      current = next;
       continue;
     }
-    if (status < 200 || status > 299) {
+    if (!options.anyStatus && (status < 200 || status > 299)) {
       response.resume();
       throw urlError(method, current, `unexpected HTTP status ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd());
     }
-    return response;
+    return { url: current, status, headers: response.headers, body: response };
   }
 }
 
-async function requestOnce(method: Method, url: string, timeouts: HttpTimeouts): Promise<IncomingMessage> {
+const SENSITIVE_HEADERS = new Set(["authorization", "www-authenticate", "cookie", "cookie2"]);
+
+/** Like Go, credentials follow a redirect only to the first request's host or one of its subdomains. */
+function headersForRedirect(headers: Readonly<Record<string, string>>, from: string, to: string): Readonly<Record<string, string>> {
+  const fromHost = new URL(from).hostname.toLowerCase();
+  const toHost = new URL(to).hostname.toLowerCase();
+  if (toHost === fromHost || toHost.endsWith(`.${fromHost}`)) return headers;
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !SENSITIVE_HEADERS.has(name.toLowerCase())));
+}
+
+/**
+ * At most `maxBytes` of the body; `complete` is false when it had more, which is then not read.
+ * A body that fails or stalls (the idle timeout) rejects.
+ */
+export async function readBody(body: IncomingMessage, maxBytes: number): Promise<{ bytes: Buffer; complete: boolean }> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    const data = chunk as Buffer;
+    chunks.push(data);
+    total += data.length;
+    if (total > maxBytes) {
+      body.destroy();
+      return { bytes: Buffer.concat(chunks).subarray(0, maxBytes), complete: false };
+    }
+  }
+  return { bytes: Buffer.concat(chunks), complete: true };
+}
+
+async function requestOnce(method: Method, url: string, headers: Readonly<Record<string, string>>, timeouts: HttpTimeouts): Promise<IncomingMessage> {
   const target = new URL(url);
   if (target.protocol !== "http:" && target.protocol !== "https:") {
     throw new Error(`unsupported protocol scheme ${goQuote(target.protocol.replace(/:$/, ""))}`);
   }
   const proxy = proxyForUrl(target);
   const socket = await withDeadline(timeouts.connectMs, (dial) => connect(dial, target, proxy));
-  return send(method, target, proxy, socket, timeouts.idleMs);
+  return send({ method, target, proxy, headers }, socket, timeouts.idleMs);
 }
 
 /** The sockets opened while connecting, and the step under way for the timeout's message. */
@@ -142,19 +192,29 @@ async function tunnel(dial: Dial, proxySocket: Socket, target: URL, proxy: URL):
   return socket;
 }
 
+interface Outgoing {
+  method: Method;
+  target: URL;
+  proxy: URL | undefined;
+  headers: Readonly<Record<string, string>>;
+}
+
 /** Sends the request on a ready connection; from now on `idleMs` of silence aborts it, headers or body. */
-function send(method: Method, target: URL, proxy: URL | undefined, socket: Socket, idleMs: number): Promise<IncomingMessage> {
+function send({ method, target, proxy, headers }: Outgoing, socket: Socket, idleMs: number): Promise<IncomingMessage> {
   const forward = proxy !== undefined && target.protocol === "http:";
   const request = http.request({
     method,
     // A proxy gets the absolute URL (without credentials or fragment), a server the path.
     path: forward ? `${target.origin}${target.pathname}${target.search}` : `${target.pathname}${target.search}`,
-    headers: {
-      Host: target.host,
-      "User-Agent": USER_AGENT,
-      ...basicAuth("Authorization", target),
-      ...(forward && proxy ? basicAuth("Proxy-Authorization", proxy) : {}),
-    },
+    headers: withOverrides(
+      {
+        Host: target.host,
+        "User-Agent": USER_AGENT,
+        ...basicAuth("Authorization", target),
+        ...(forward && proxy ? basicAuth("Proxy-Authorization", proxy) : {}),
+      },
+      headers,
+    ),
     createConnection: () => socket,
   });
   return new Promise((resolve, reject) => {
@@ -172,6 +232,13 @@ function send(method: Method, target: URL, proxy: URL | undefined, socket: Socke
     });
     request.end();
   });
+}
+
+/** `defaults` with `overrides` replacing headers of the same name, whatever their case. */
+function withOverrides(defaults: Record<string, string>, overrides: Readonly<Record<string, string>>): Record<string, string> {
+  const replaced = new Set(Object.keys(overrides).map((name) => name.toLowerCase()));
+  const kept = Object.entries(defaults).filter(([name]) => !replaced.has(name.toLowerCase()));
+  return { ...Object.fromEntries(kept), ...overrides };
 }
 
 /** `user:password@` of a URL as a Basic credential header, as Go sends it. */

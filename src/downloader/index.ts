@@ -131,8 +131,8 @@ async function isCacheFresh(entry: CacheEntry, delivery: Delivery): Promise<bool
   if (cached === "") return logMismatch("<not cached>", "<not checked>");
   let remote: string;
   try {
-    const response = await httpRequest("HEAD", delivery.source, delivery.timeouts);
-    response.resume();
+    const response = await httpRequest("HEAD", delivery.source, { timeouts: delivery.timeouts });
+    response.body.resume();
     remote = response.headers["last-modified"] ?? "";
   } catch (err) {
     logger.info("Failed to retrieve last-modified for cached digest-less image; using cached image.", { error: errorMessage(err) });
@@ -155,7 +155,7 @@ async function fetchIntoCache(entry: CacheEntry, delivery: Delivery): Promise<Do
   const temp = tempPath(entry.data);
   try {
     logger.debug(`downloading ${q(delivery.source)} into ${q(entry.data)}`);
-    const response = await httpRequest("GET", delivery.source, delivery.timeouts);
+    const response = await httpRequest("GET", delivery.source, { timeouts: delivery.timeouts });
     const hasher = delivery.expected ? newHasher(delivery.expected) : undefined;
     const total = Number(response.headers["content-length"] ?? -1);
     let received = 0;
@@ -165,7 +165,7 @@ async function fetchIntoCache(entry: CacheEntry, delivery: Delivery): Promise<Do
     });
     if (delivery.progress) process.stderr.write(`Downloading ${delivery.description}\n`);
     const bar = progressStream(delivery.progress, barLabel(delivery), total);
-    await pipeline([response, tap, ...(bar ? [bar] : []), createWriteStream(temp, { mode: 0o644 })]).catch((err: unknown) => {
+    await pipeline([response.body, tap, ...(bar ? [bar] : []), createWriteStream(temp, { mode: 0o644 })]).catch((err: unknown) => {
       throw new LimaError(`failed to download ${q(delivery.source)}: ${errorMessage(err)}`, { cause: err });
     });
     if (total >= 0 && received !== total) {

@@ -1,6 +1,7 @@
 // `github:ORG[/REPO][/PATH][@REF]` locators (experimental in Lima): raw.githubusercontent.com URLs,
 // default branches from the GitHub API, and one-line "symlink"/redirect files.
-import { LimaError } from "../util/errors.js";
+import { httpRequest, readBody } from "../downloader/http.js";
+import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { basePath, cleanPath, dirPath, joinPath } from "./gourl.js";
 
@@ -76,33 +77,59 @@ function githubHeaders(): Record<string, string> {
   return headers;
 }
 
+/** A repository's JSON or a redirect file is a few KiB; what lies beyond this is not read. */
+const BODY_BYTES_LIMIT = 1024 * 1024;
+/** Enough of a file to tell a one-line symlink or redirect from a template (as Lima reads it). */
+const SYMLINK_BYTES_LIMIT = 1024;
+
 async function defaultBranch(org: string, repo: string, endpoints: GitHubEndpoints): Promise<string> {
-  const resp = await fetch(`${endpoints.api}/repos/${org}/${repo}`, { headers: githubHeaders() });
-  const body = await resp.text();
-  if (resp.status !== 200) throw new LimaError(`GitHub API returned status ${resp.status}: ${body}`);
-  const data = JSON.parse(body) as { default_branch?: unknown };
+  const body = await get(`${endpoints.api}/repos/${org}/${repo}`, githubHeaders(), BODY_BYTES_LIMIT).catch((err: unknown) => {
+    throw new LimaError(`failed to query GitHub API: ${errorMessage(err)}`, { cause: err });
+  });
+  if (body.status !== 200) throw new LimaError(`GitHub API returned status ${body.status}: ${body.text}`);
+  let data: { default_branch?: unknown };
+  try {
+    data = JSON.parse(body.text) as { default_branch?: unknown };
+  } catch (err) {
+    throw new LimaError(`failed to parse GitHub API response: ${errorMessage(err)}`, { cause: err });
+  }
   if (typeof data.default_branch !== "string" || data.default_branch === "") {
     throw new LimaError(`repository ${org}/${repo} has no default branch`);
   }
   return data.default_branch;
 }
 
-async function getRaw(loc: GitHubLocator, branch: string, endpoints: GitHubEndpoints): Promise<{ url: string; resp: Response }> {
-  const url = rawContentURL(loc, branch, endpoints);
-  const resp = await fetch(url, { headers: { "User-Agent": "lima" } });
-  return { url: resp.url || url, resp };
+interface Fetched {
+  /** After redirects. */
+  url: string;
+  status: number;
+  /** At most the requested number of bytes. */
+  text: string;
+}
+
+/** GET through the downloader's client (proxy variables, timeouts); any status is returned. */
+async function get(url: string, headers: Record<string, string>, maxBytes: number): Promise<Fetched> {
+  const response = await httpRequest("GET", url, { headers, anyStatus: true });
+  const { bytes } = await readBody(response.body, maxBytes);
+  return { url: response.url, status: response.status, text: bytes.toString("utf8") };
+}
+
+async function getRaw(loc: GitHubLocator, branch: string, endpoints: GitHubEndpoints, maxBytes: number): Promise<Fetched> {
+  return get(rawContentURL(loc, branch, endpoints), { "User-Agent": "lima" }, maxBytes).catch((err: unknown) => {
+    throw new LimaError(`failed to fetch file: ${errorMessage(err)}`, { cause: err });
+  });
 }
 
 async function resolveSymlink(loc: GitHubLocator, branch: string, endpoints: GitHubEndpoints): Promise<string> {
-  const { url, resp } = await getRaw(loc, branch, endpoints);
+  const raw = await getRaw(loc, branch, endpoints, SYMLINK_BYTES_LIMIT);
   // In `github:ORG//` repos a missing file on the requested ref may be a redirect on the default branch.
-  if (resp.status === 404 && loc.repo === loc.org) {
+  if (raw.status === 404 && loc.repo === loc.org) {
     const fallback = await defaultBranch(loc.org, loc.repo, endpoints).catch(() => undefined);
     if (fallback !== undefined) return resolveRedirect(loc, fallback, branch, endpoints);
   }
-  if (resp.status !== 200) throw new LimaError(`file ${q(url)} not found or inaccessible: status ${resp.status}`);
-  const content = (await resp.text()).slice(0, 1024);
-  if (loc.repo === loc.org && content.startsWith("github:")) return validateRedirect(content, loc.org, loc.branch, url);
+  if (raw.status !== 200) throw new LimaError(`file ${q(raw.url)} not found or inaccessible: status ${raw.status}`);
+  const content = raw.text;
+  if (loc.repo === loc.org && content.startsWith("github:")) return validateRedirect(content, loc.org, loc.branch, raw.url);
   if (content === "" || /[\n :]/.test(content)) return rawContentURL(loc, branch, endpoints);
   const target = joinPath(dirPath(loc.filePath), content);
   if (escapesRepo(target)) throw new LimaError(`symlink target ${q(content)} in ${q(loc.filePath)} escapes the repository`);
@@ -110,9 +137,9 @@ async function resolveSymlink(loc: GitHubLocator, branch: string, endpoints: Git
 }
 
 async function resolveRedirect(loc: GitHubLocator, fetchRef: string, propagateRef: string, endpoints: GitHubEndpoints): Promise<string> {
-  const { url, resp } = await getRaw(loc, fetchRef, endpoints);
-  if (resp.status !== 200) throw new LimaError(`file ${q(url)} not found or inaccessible: status ${resp.status}`);
-  return validateRedirect(await resp.text(), loc.org, propagateRef, url);
+  const raw = await getRaw(loc, fetchRef, endpoints, BODY_BYTES_LIMIT);
+  if (raw.status !== 200) throw new LimaError(`file ${q(raw.url)} not found or inaccessible: status ${raw.status}`);
+  return validateRedirect(raw.text, loc.org, propagateRef, raw.url);
 }
 
 /** A redirect must stay within `github:ORG/` and must not pin a ref; the requested ref is carried over. */

@@ -2,7 +2,9 @@
 // and local paths, after custom-scheme (`github:`, `limactl-url-*` plugins) transformation.
 import { execFile } from "node:child_process";
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { STATUS_CODES } from "node:http";
 import path from "node:path";
+import { DEFAULT_TIMEOUTS, type HttpTimeouts, httpRequest, readBody } from "../downloader/http.js";
 import { validateIdentifier } from "../identifiers/validate.js";
 import { logger } from "../log/logger.js";
 import { errorMessage, LimaError } from "../util/errors.js";
@@ -150,32 +152,20 @@ function errnoText(err: unknown): string {
   return texts[code] ?? errorMessage(err);
 }
 
-async function fetchTemplate(url: string): Promise<Uint8Array> {
-  let resp: Response;
-  try {
-    resp = await fetch(url);
-  } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    throw new LimaError(`failed to fetch template ${q(url)}: ${errorMessage(cause ?? err)}`, { cause: err });
+/** GET through the downloader's client, so proxy variables and its timeouts apply as to image downloads. */
+export async function fetchTemplate(url: string, timeouts: HttpTimeouts = DEFAULT_TIMEOUTS): Promise<Uint8Array> {
+  const failed = (reason: string, cause?: unknown) => new LimaError(`failed to fetch template ${q(url)}: ${reason}`, { cause });
+  const rethrow = (err: unknown): never => {
+    throw failed(errorMessage(err), err);
+  };
+  const response = await httpRequest("GET", url, { timeouts, anyStatus: true }).catch(rethrow);
+  if (response.status < 200 || response.status > 299) {
+    response.body.resume();
+    throw failed(`status ${response.status} ${STATUS_CODES[response.status] ?? ""}`.trimEnd());
   }
-  if (!resp.ok) {
-    await resp.body?.cancel();
-    throw new LimaError(`failed to fetch template ${q(url)}: status ${resp.status} ${resp.statusText}`.trimEnd());
-  }
-  return readBodyLimited(resp, url);
-}
-
-async function readBodyLimited(resp: Response, url: string): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (resp.body) {
-    for await (const chunk of resp.body) {
-      total += chunk.byteLength;
-      if (total > TEMPLATE_BYTES_LIMIT) throw sizeLimitError(`template ${q(url)}`);
-      chunks.push(chunk);
-    }
-  }
-  return Buffer.concat(chunks);
+  const { bytes, complete } = await readBody(response.body, TEMPLATE_BYTES_LIMIT).catch(rethrow);
+  if (!complete) throw sizeLimitError(`template ${q(url)}`);
+  return bytes;
 }
 
 async function readStdin(): Promise<Uint8Array> {

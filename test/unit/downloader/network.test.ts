@@ -12,30 +12,14 @@ import { promisify } from "node:util";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { cacheKey, download } from "../../../src/downloader/index.js";
 import { startServer, type TestServer } from "./fixtures/server.js";
-import { startProxy, startSilentServer } from "./fixtures/proxy.js";
+import { PROXY_VARS, restoreProxyEnv, setProxyEnv, startProxy, startSilentServer } from "./fixtures/proxy.js";
 import { captureLogs, listDir, randomBytes, sha256, tempDir } from "./fixtures/helpers.js";
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "download-child.ts");
-const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"];
 // Short enough for a quick test, long enough for a loaded machine to connect to loopback.
 const SHORT = { connectMs: 1500, idleMs: 1500 };
 // A test that hangs instead of timing out fails here rather than holding up the run.
 const TEST_TIMEOUT = { timeout: 20_000 };
-
-const ORIGINAL_PROXY_ENV = new Map(PROXY_VARS.map((name) => [name, process.env[name]]));
-
-/** Only `vars` of the proxy variables are set (the caller's own are hidden) until restoreProxyEnv(). */
-function setProxyEnv(vars: Record<string, string>): void {
-  for (const name of PROXY_VARS) delete process.env[name];
-  Object.assign(process.env, vars);
-}
-
-function restoreProxyEnv(): void {
-  for (const [name, value] of ORIGINAL_PROXY_ENV) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-}
 
 /** Rejects with an error whose message is `expected`, within [min, max] ms. */
 async function failsWithin(promise: Promise<unknown>, expected: string, minMs: number, maxMs: number): Promise<void> {
