@@ -15,6 +15,7 @@ import { embed, readLocator } from "../templates/index.js";
 import { LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { evaluateExpression } from "../yq/index.js";
+import { chooseNextCreatorState } from "./creatormenu.js";
 import { editFlagValues, yqExpressionFromFlags } from "./editflags.js";
 import { globals } from "./globals.js";
 import { editInstanceYAML } from "./yamledit.js";
@@ -48,9 +49,11 @@ export async function loadOrCreateInstance(cmd: Command, arg: string, createOnly
   }
   const flags = editFlagValues(opts);
   let locator = arg;
+  let tty = globals().tty;
   if (arg === "-") {
     if (name === "") throw new LimaError("must pass instance name with --name when reading template from stdin");
     if (isStdinTTYForbidden(cmd)) throw new LimaError("cannot use --tty=true when reading template from stdin");
+    tty = false; // stdin carries the template, not answers
   } else if (arg === "" || isValidInstanceName(arg)) {
     if (arg !== "" && name !== "" && arg !== name) {
       throw new LimaError(`instance name ${q(arg)} and CLI flag --name=${q(name)} cannot be specified together`);
@@ -82,8 +85,12 @@ export async function loadOrCreateInstance(cmd: Command, arg: string, createOnly
   const parsed = loadYAML(text, path.join(instanceDir(name), filenames.LimaYAML), { warn: false });
   if (parsed.config.os && parsed.config.os !== "Linux") logger.warn("Support for non-Linux guests is experimental");
   const expr = yqExpressionFromFlags(flags, { existingInstance: false, templateParams: Object.keys(parsed.config.param ?? {}) });
-  if (!globals().tty) logger.info("Terminal is not available, proceeding without opening an editor");
-  text = evaluateExpression(expr, text);
-  const instance = await createInstance(name, text, { saveRejected: globals().tty });
+  if (tty) {
+    text = await chooseNextCreatorState({ name, locator: embedded.locator, text }, expr);
+  } else {
+    logger.info("Terminal is not available, proceeding without opening an editor");
+    text = evaluateExpression(expr, text);
+  }
+  const instance = await createInstance(name, text, { saveRejected: tty });
   return { instance, created: true };
 }

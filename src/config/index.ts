@@ -19,6 +19,7 @@ export {
 } from "./defaults.js";
 export { driverDefaultsQEMU, validateQEMUConfig, resolveVMType, BUILTIN_VM_TYPES } from "./driverdefaults.js";
 export { hostContext, hostArch, hostOS, existingLimaVersion, isExistingInstanceDir, machineId, macAddress } from "./host.js";
-export { validate, validateParamIsUsed, type ValidateOptions } from "./validate.js";
+export { loadNetworkModes, validate, validateParamIsUsed, type ValidateOptions } from "./validate.js";
+export { unimplementedFields, type UnimplementedContext } from "./unimplemented.js";
 export { marshalConfig, toJSONObject } from "./marshal.js";
 export { guestTemplateData, hostTemplateData } from "./templatevars.js";

@@ -432,7 +432,7 @@ function validateCopyToHost(y: LimaYAML, c: Collector): void {
 }
 
 /** Network name -> mode from `$LIMA_HOME/_config/networks.yaml`, or Lima's built-in list. */
-function loadNetworkModes(limaHome: string | undefined): Readonly<Record<string, string>> {
+export function loadNetworkModes(limaHome: string | undefined): Readonly<Record<string, string>> {
   if (!limaHome) return DEFAULT_NETWORKS;
   let text: string;
   try {

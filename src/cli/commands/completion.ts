@@ -11,13 +11,18 @@ import { checkArgs } from "../flags.js";
 const NO_FILE_COMP = 4;
 const DEFAULT = 0;
 
-const BASH = `# bash completion for limactl
+/** The hidden commands the shell shims call; the second omits descriptions (cobra's names). */
+const COMPLETE_CMD = "__complete";
+const COMPLETE_NO_DESC_CMD = "__completeNoDesc";
+
+function bashScript(complete: string): string {
+  return `# bash completion for limactl
 __limactl_complete() {
   local cur words cword
   cur="\${COMP_WORDS[COMP_CWORD]}"
   words=("\${COMP_WORDS[@]:1:COMP_CWORD-1}")
   local out directive
-  out=$(limactl __complete "\${words[@]}" "$cur" 2>/dev/null) || return
+  out=$(limactl ${complete} "\${words[@]}" "$cur" 2>/dev/null) || return
   directive=\${out##*:}
   out=\${out%:*}
   COMPREPLY=($(compgen -W "$(printf '%s\\n' "$out" | cut -f1)" -- "$cur"))
@@ -27,33 +32,58 @@ __limactl_complete() {
 }
 complete -o default -F __limactl_complete limactl
 `;
+}
 
-const ZSH = `#compdef limactl
+// zsh shows "value:description" pairs through _describe; a colon inside a value is escaped.
+function zshScript(complete: string): string {
+  return `#compdef limactl
 _limactl() {
-  local -a candidates
-  local out directive
-  out=$(limactl __complete "\${(@)words[2,CURRENT-1]}" "\${words[CURRENT]}" 2>/dev/null) || return
+  local -a lines candidates
+  local out directive line value desc
+  out=$(limactl ${complete} "\${(@)words[2,CURRENT-1]}" "\${words[CURRENT]}" 2>/dev/null) || return
   directive=\${out##*:}
-  candidates=(\${(f)\${out%:*}})
+  lines=(\${(f)\${out%:*}})
+  for line in $lines; do
+    value=\${line%%$'\\t'*}
+    desc=\${line#*$'\\t'}
+    value=\${value//:/\\\\:}
+    if [ "$desc" = "$line" ]; then candidates+=("$value"); else candidates+=("$value:$desc"); fi
+  done
   if [ \${#candidates} -gt 0 ]; then
-    compadd -- \${candidates%%$'\\t'*}
+    _describe 'limactl' candidates
   elif [ $((directive & 4)) -eq 0 ]; then
     _files
   fi
 }
 compdef _limactl limactl
 `;
+}
 
-const FISH = `# fish completion for limactl
+// fish shows "value<TAB>description" lines as they are.
+function fishScript(complete: string): string {
+  return `# fish completion for limactl
 function __limactl_complete
     set -l args (commandline -opc)[2..-1] (commandline -ct)
-    limactl __complete $args 2>/dev/null | string match -v -r '^:'
+    limactl ${complete} $args 2>/dev/null | string match -v -r '^:'
 end
 complete -c limactl -f -a '(__limactl_complete)'
 `;
+}
 
-function subcommandNames(cmd: Command): string[] {
-  return cmd.commands.filter((c) => !c.name().startsWith("_")).flatMap((c) => [c.name()]);
+const SCRIPTS = { bash: bashScript, zsh: zshScript, fish: fishScript } as const;
+
+/** A completion candidate; cobra prints it as `value<TAB>description`. */
+export interface Candidate {
+  value: string;
+  description?: string;
+}
+
+function subcommands(cmd: Command): Candidate[] {
+  return cmd.commands.filter((c) => !c.name().startsWith("_")).map((c) => ({ value: c.name(), description: c.summary() || c.description() }));
+}
+
+function plain(values: string[]): Candidate[] {
+  return values.map((value) => ({ value }));
 }
 
 function findCommand(root: Command, words: string[]): { cmd: Command; positionals: string[] } {
@@ -69,45 +99,64 @@ function findCommand(root: Command, words: string[]): { cmd: Command; positional
 }
 
 /** Candidates for the word being completed, plus cobra's directive. */
-export function complete(root: Command, words: string[], partial: string): { candidates: string[]; directive: number } {
+export function complete(root: Command, words: string[], partial: string): { candidates: Candidate[]; directive: number } {
   const { cmd, positionals } = findCommand(root, words);
+  const matching = (cands: Candidate[]): Candidate[] => cands.filter((c) => c.value.startsWith(partial));
   if (partial.startsWith("-")) {
-    const flags = cmd.options.filter((o) => !o.hidden && o.long).map((o) => o.long as string);
-    return { candidates: flags.filter((f) => f.startsWith(partial)), directive: NO_FILE_COMP };
+    const flags = cmd.options.filter((o) => !o.hidden && o.long).map((o) => ({ value: o.long as string, description: o.description }));
+    return { candidates: matching(flags), directive: NO_FILE_COMP };
   }
-  if (cmd.commands.length > 0) return { candidates: subcommandNames(cmd).filter((n) => n.startsWith(partial)), directive: NO_FILE_COMP };
+  if (cmd.commands.length > 0) return { candidates: matching(subcommands(cmd)), directive: NO_FILE_COMP };
   const name = cmd.name();
   if (["create", "start"].includes(name) && positionals.length === 0) {
     const templates = listTemplates().map((t) => `template:${t.name}`).filter((t) => !t.split("/").some((p) => p.startsWith("_") || p.startsWith("template:_")));
     const extra = name === "start" ? instanceNames() : [];
-    return { candidates: [...extra, ...templates].filter((c) => c.startsWith(partial)), directive: DEFAULT };
+    return { candidates: matching(plain([...extra, ...templates])), directive: DEFAULT };
   }
   const takesInstances = ["stop", "restart", "delete", "shell", "edit", "clone", "rename", "protect", "unprotect", "list", "factory-reset", "show-ssh", "snapshot"];
-  if (takesInstances.includes(name)) return { candidates: instanceNames().filter((n) => n.startsWith(partial)), directive: NO_FILE_COMP };
+  if (takesInstances.includes(name)) return { candidates: matching(plain(instanceNames())), directive: NO_FILE_COMP };
   return { candidates: [], directive: DEFAULT };
+}
+
+/** Cobra's `__complete` output: one candidate a line (tab, then its description), then `:<directive>`. */
+export function formatCompletions(candidates: Candidate[], directive: number, withDescriptions: boolean): string {
+  const line = (c: Candidate): string => (withDescriptions && c.description ? `${c.value}\t${c.description.split("\n")[0]}` : c.value);
+  return `${candidates.map((c) => `${line(c)}\n`).join("")}:${directive}\n`;
+}
+
+/** The words after the hidden command, as the shell passed them: commander would eat `--` and global flags. */
+function rawWords(commandName: string): string[] {
+  const at = process.argv.indexOf(commandName);
+  return at < 0 ? [] : process.argv.slice(at + 1);
 }
 
 export function register(program: Command): Command {
   const completion = program.command("completion").summary("Generate the autocompletion script for the specified shell").description("Generate the autocompletion script for limactl for the specified shell.");
-  for (const [shell, script] of [["bash", BASH], ["zsh", ZSH], ["fish", FISH]] as const) {
-    const sub = completion.command(shell).summary(`Generate the autocompletion script for ${shell}`).description(`Generate the autocompletion script for ${shell}`).option("--no-descriptions", "disable completion descriptions").argument("[args...]");
+  for (const shell of ["bash", "zsh", "fish"] as const) {
+    const sub = completion.command(shell).summary(`Generate the autocompletion script for ${shell}`).description(`Generate the autocompletion script for ${shell}`).argument("[args...]");
+    // commander reads `--no-descriptions` as the negation of `descriptions`
+    sub.option("--no-descriptions", "disable completion descriptions");
     sub.action(() => {
       checkArgs(sub, sub.args, 0, 0);
-      process.stdout.write(script);
+      const withDescriptions = sub.opts<{ descriptions: boolean }>().descriptions;
+      process.stdout.write(SCRIPTS[shell](withDescriptions ? COMPLETE_CMD : COMPLETE_NO_DESC_CMD));
     });
   }
   completion.command("powershell").summary("Generate the autocompletion script for powershell").action(() => {
     throw new LimaError(`completion for ${q("powershell")} is not supported yet`);
   });
-  program
-    .command("__complete", { hidden: true })
-    .allowUnknownOption()
-    .helpOption(false)
-    .argument("[args...]")
-    .action((args: string[]) => {
-      const partial = args.length > 0 ? (args[args.length - 1] ?? "") : "";
-      const { candidates, directive } = complete(program, args.slice(0, -1), partial);
-      process.stdout.write(`${candidates.map((c) => `${c}\n`).join("")}:${directive}\n`);
-    });
+  for (const [name, withDescriptions] of [[COMPLETE_CMD, true], [COMPLETE_NO_DESC_CMD, false]] as const) {
+    program
+      .command(name, { hidden: true })
+      .allowUnknownOption()
+      .helpOption(false)
+      .argument("[args...]")
+      .action(() => {
+        const args = rawWords(name);
+        const partial = args.length > 0 ? (args[args.length - 1] ?? "") : "";
+        const { candidates, directive } = complete(program, args.slice(0, -1), partial);
+        process.stdout.write(formatCompletions(candidates, directive, withDescriptions));
+      });
+  }
   return completion;
 }

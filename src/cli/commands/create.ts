@@ -6,6 +6,7 @@ import { driverNames } from "../../driver/registry.js";
 import { registerCreateFlags, registerEditFlags } from "../editflags.js";
 import { boolFlag, checkArgs } from "../flags.js";
 import { loadOrCreateInstance } from "../instanceargs.js";
+import { warnUnimplementedFields } from "../unimplemented.js";
 
 export function registerCreateCommonFlags(cmd: Command, usagePrefix = ""): void {
   cmd.option("--name <name>", `${usagePrefix}Override the instance name`);
@@ -51,6 +52,7 @@ Examples:
     checkArgs(self, self.args, 0, 1);
     if (handleListFlags(self.opts())) return;
     const { instance } = await loadOrCreateInstance(self, self.args[0] ?? "", true);
+    warnUnimplementedFields(instance);
     await prepareInstance(instance);
     logger.info(`Run \`limactl start ${instance.name}\` to start the instance.`);
   });

@@ -5,8 +5,9 @@ import { HostAgentPID } from "../../store/filenames.js";
 import { runHostAgent } from "../../hostagent/hostagent.js";
 import { configureLogger } from "../../log/logger.js";
 import { LimaError } from "../../util/errors.js";
-import { boolFlag, checkArgs } from "../flags.js";
+import { boolFlag, checkArgs, refuseUnsupportedFlag } from "../flags.js";
 import { globals } from "../globals.js";
+import { PROGRESS_FLAG, PROGRESS_UNSUPPORTED } from "./start.js";
 
 export function register(program: Command): Command {
   const cmd = program
@@ -19,10 +20,13 @@ export function register(program: Command): Command {
     .option("--socket <path>", "Path of hostagent socket")
     .option("--guestagent <path>", "Local file path (not URL) of lima-guestagent.OS-ARCH[.gz]")
     .option("--nerdctl-archive <path>", "Local file path (not URL) of nerdctl-full-VERSION-GOOS-GOARCH.tar.gz");
+  // As in Lima, only a driver that can run a GUI (vz) uses it; QEMU opens its own display window,
+  // so with QEMU the flag changes nothing, in Lima and here alike.
   boolFlag(cmd, "--run-gui", "Run GUI synchronously within hostagent");
   boolFlag(cmd, "--progress", "Show provision script progress by tailing cloud-init logs");
   cmd.action(async (_a: string | undefined, opts: { pidfile?: string; socket?: string; guestagent?: string; nerdctlArchive?: string }) => {
     checkArgs(cmd, cmd.args, 1, 1);
+    refuseUnsupportedFlag(cmd, "progress", PROGRESS_FLAG, PROGRESS_UNSUPPORTED);
     if (!opts.socket) throw new LimaError("socket must be specified (limactl version mismatch?)");
     // The host agent logs JSON on stderr (ha.stderr.log); `limactl start` re-renders it.
     configureLogger({ format: "json", level: globals().debug ? "trace" : "debug", isTTY: false });

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { DEFAULT_TIMEOUT_MS, startInstance } from "../../instance/start.js";
 import { LimaError } from "../../util/errors.js";
-import { boolFlag, checkArgs } from "../flags.js";
+import { boolFlag, checkArgs, refuseUnsupportedFlag } from "../flags.js";
 import { globals } from "../globals.js";
 import { loadOrCreateInstance } from "../instanceargs.js";
+import { warnUnimplementedFields } from "../unimplemented.js";
 import { handleListFlags, registerCreateCommonFlags } from "./create.js";
 
 /** Go duration strings as cobra accepts them: `10m0s`, `90s`, `1h30m`, `500ms`. */
@@ -20,6 +21,9 @@ export function parseDuration(s: string): number {
   return total;
 }
 
+export const PROGRESS_FLAG = "--progress";
+export const PROGRESS_UNSUPPORTED = "following cloud-init's output is not implemented; run without it, and see /var/log/cloud-init-output.log in the guest";
+
 export function register(program: Command): Command {
   const cmd = program
     .command("start")
@@ -34,9 +38,11 @@ export function register(program: Command): Command {
   cmd.action(async () => {
     checkArgs(cmd, cmd.args, 0, 1);
     if (handleListFlags(cmd.opts())) return;
+    refuseUnsupportedFlag(cmd, "progress", PROGRESS_FLAG, PROGRESS_UNSUPPORTED);
     const opts = cmd.opts<{ timeout: string }>();
     const timeoutMs = opts.timeout ? parseDuration(opts.timeout) : DEFAULT_TIMEOUT_MS;
     const { instance } = await loadOrCreateInstance(cmd, cmd.args[0] ?? "", false);
+    if (instance.status !== "Running") warnUnimplementedFields(instance);
     await startInstance(instance, { timeoutMs, debug: globals().debug, foreground: cmd.opts<{ foreground?: boolean }>().foreground === true });
   });
   return cmd;

@@ -82,6 +82,8 @@ export function checkCPUModel(cpuModel: string, cpuHelp: string, exe: string): v
 export interface ProbeResult {
   ok: boolean;
   elapsedMs: number;
+  /** Why the guest did not boot, in one line (undefined when it booted). */
+  failure?: string;
   /** Human-readable record of the run (command, exit, stderr, serial output). */
   report: string;
 }
@@ -129,10 +131,28 @@ export async function probeAccel(exe: string, accel: string, cpuModel: string, o
     `stderr:\n${stderr}`,
     `serial (expecting ${JSON.stringify(PROBE_OK_MARKER)}):\n${serial}`,
   ].join("\n");
-  return { ok, elapsedMs, report };
+  if (ok) return { ok, elapsedMs, report };
+  return { ok, elapsedMs, report, failure: probeFailure({ status, stderr, timedOut, timeoutMs }) };
 }
 
-interface BoundedRun {
+/** How many of QEMU's stderr lines a one-line failure quotes. */
+const FAILURE_STDERR_LINES = 2;
+
+/**
+ * Why the probe guest did not boot, in one line: QEMU's own complaint when it exited (e.g. KVM
+ * refusing an MSR and QEMU aborting), the time limit only when the guest hung and was killed.
+ */
+export function probeFailure(run: BoundedRun & { timeoutMs: number }): string {
+  if (run.timedOut) return `the test guest did not boot within ${Math.round(run.timeoutMs / 1000)}s`;
+  const how = /^SIG[A-Z0-9]+$/.test(run.status) ? `was killed by ${run.status}` : `exited with status ${run.status}`;
+  const lines = run.stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const errors = lines.filter((l) => /error/i.test(l));
+  const quoted = (errors.length > 0 ? errors : lines).slice(0, FAILURE_STDERR_LINES).join("; ");
+  return quoted === "" ? `QEMU ${how} before the test guest reached 64-bit mode` : `QEMU ${how}: ${quoted}`;
+}
+
+export interface BoundedRun {
+  /** Exit code, or the signal name when QEMU was killed. */
   status: string;
   stderr: string;
   timedOut: boolean;
@@ -166,6 +186,8 @@ export interface AccelVerdict {
   probedAt: string;
   elapsedMs: number;
   details: string;
+  /** Why KVM was rejected (verdicts cached by older versions have none). */
+  failure?: string;
 }
 
 type AccelCache = Record<string, AccelVerdict>;
@@ -217,8 +239,10 @@ export interface AccelChoice {
   source: "env" | "nominal" | "cache" | "probe";
 }
 
-function fallbackWarning(timeoutMs: number, details: string): string {
-  return `KVM is present (${KVM_DEVICE}) but a test guest did not boot with it within ${Math.round(timeoutMs / 1000)}s; using TCG software emulation (slow). Details: ${details}`;
+/** The one warning of a fallback to TCG, saying what the probe saw. */
+export function fallbackWarning(verdict: Pick<AccelVerdict, "failure" | "details">): string {
+  const what = verdict.failure ?? "the test guest did not boot";
+  return `KVM is present (${KVM_DEVICE}) but cannot run guests here (${what}); using TCG software emulation (slow). Details: ${verdict.details}`;
 }
 
 function forcedAccel(value: string, accelHelp: string, exe: string): AccelChoice {
@@ -251,7 +275,7 @@ export async function chooseAccel(input: AccelChoiceInput): Promise<AccelChoice>
   const cached = (await readCache(cacheFile))[key];
   const verdict = cached ?? (await probeAndRecord(input, cacheDir, cacheFile, key, timeoutMs));
   const choice: AccelChoice = { accel: verdict.accel, source: cached ? "cache" : "probe" };
-  if (verdict.accel === "tcg") choice.warning = fallbackWarning(timeoutMs, verdict.details);
+  if (verdict.accel === "tcg") choice.warning = fallbackWarning(verdict);
   return choice;
 }
 
@@ -266,6 +290,7 @@ async function probeAndRecord(input: AccelChoiceInput, cacheDir: string, cacheFi
   await writeFile(details, `${result.report}\n`);
   logger.debug(`KVM probe: ${result.ok ? "ok" : "failed"} in ${result.elapsedMs}ms, see ${details}`);
   const verdict: AccelVerdict = { accel: result.ok ? "kvm" : "tcg", probedAt: new Date().toISOString(), elapsedMs: result.elapsedMs, details };
+  if (result.failure) verdict.failure = result.failure;
   await writeCache(cacheFile, key, verdict);
   return verdict;
 }

@@ -6,12 +6,12 @@ import { mkdir, readlink, rm, stat, symlink } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
-import { driverDefaultsQEMU, validateQEMUConfig } from "../../config/index.js";
+import { driverDefaultsQEMU, loadNetworkModes, validateQEMUConfig } from "../../config/index.js";
 import { existingLimaVersion, hostOS, macAddress } from "../../config/host.js";
 import { parseSize } from "../../config/size.js";
 import type { Arch, LimaYAML, OS, QEMUOpts } from "../../config/types.js";
 import { logger } from "../../log/logger.js";
-import { limaDisksDir } from "../../store/dirnames.js";
+import { limaDisksDir, limaHome } from "../../store/dirnames.js";
 import * as filenames from "../../store/filenames.js";
 import type { Instance } from "../../store/instance.js";
 import { isProcessAlive, readPidFile } from "../../store/pidfile.js";
@@ -331,7 +331,7 @@ export class QemuDriver implements Driver {
 
   private networkInputs(): QemuNetworkInput[] {
     return (this.config().networks ?? []).map((nw, i): QemuNetworkInput => {
-      if (nw.lima) throw new LimaError(`networks.yaml '${nw.lima}' configuration is only supported on macOS right now`);
+      if (nw.lima) throw new LimaError(limaNetworkUnavailable(nw.lima, i));
       if (nw.socket) return { kind: "socket", socketPath: nw.socket, macAddress: nw.macAddress ?? "" };
       throw new LimaError(`invalid network spec networks[${i}]: ${JSON.stringify(nw)}`);
     });
@@ -473,6 +473,18 @@ async function detectVersion(exe: string, templateMinimum: string | undefined): 
   const warning = checkQemuVersion(version, minimumQemuVersion(), templateMinimum);
   if (warning) logger.warn(warning);
   return version;
+}
+
+/**
+ * Why a `lima:` network cannot be brought up. Lima runs user-v2 networks on Linux (its usernet
+ * daemon, gvisor-tap-vsock), which lima-ts does not have yet; the other modes are macOS-only in
+ * Lima too (socket_vmnet).
+ */
+function limaNetworkUnavailable(name: string, index: number): string {
+  if (loadNetworkModes(limaHome())[name] === "user-v2") {
+    return `field \`networks[${index}].lima\`: network ${q(name)} (user-v2 mode) is not implemented yet in lima-ts; remove it, or connect a \`socket:\` network instead`;
+  }
+  return `networks.yaml '${name}' configuration is only supported on macOS right now`;
 }
 
 function readOptional(file: string): string | undefined {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { hostArch } from "../../../../src/config/host.js";
 import {
-  ACCEL_CACHE_FILE, checkCPUModel, chooseAccel, defaultCPUModel, nominalAccel, probeAccel, resolveCPUModel,
+  ACCEL_CACHE_FILE, checkCPUModel, chooseAccel, defaultCPUModel, fallbackWarning, nominalAccel, probeAccel, probeFailure, resolveCPUModel,
 } from "../../../../src/driver/qemu/accel.js";
 import { PROBE_OK_MARKER, probeBootSector } from "../../../../src/driver/qemu/probeguest.js";
 import { inspectFeatures, qemuVersion } from "../../../../src/driver/qemu/version.js";
@@ -87,13 +87,30 @@ describe("chooseAccel", () => {
     assert.equal(entry?.accel, first.accel);
     assert.ok(existsSync(entry?.details ?? ""));
     if (first.accel === "tcg") {
-      assert.equal(first.warning, `KVM is present (/dev/kvm) but a test guest did not boot with it within 20s; using TCG software emulation (slow). Details: ${entry?.details}`);
+      assert.equal(first.warning, fallbackWarning({ failure: (entry as { failure?: string }).failure, details: entry?.details ?? "" }));
     } else {
       assert.equal(first.warning, undefined);
     }
     const second = await chooseAccel(input);
     assert.deepEqual({ ...second, source: undefined }, { ...first, source: undefined });
     assert.equal(second.source, "cache");
+  });
+
+  it("says what QEMU reported when it exited at once, not a timeout", async (t) => {
+    if (existsSync("/dev/kvm") || hostArch() !== "x86_64") return t.skip("needs an x86_64 host without /dev/kvm, so QEMU refuses -accel kvm");
+    const { accelHelp } = await inspectFeatures(EXE, "q35");
+    if (!accelHelp.split("\n").includes("kvm")) return t.skip("QEMU without KVM");
+    const cacheDir = path.join(tmp, "exits");
+    const input = { arch: "x86_64" as const, exe: EXE, qemuVersion: await qemuVersion(EXE), accelHelp, hardwareCPUModel: "host", env: {}, cacheDir, platform: "linux" as const, kvmPresent: true };
+    const started = Date.now();
+    const choice = await chooseAccel(input);
+    assert.ok(Date.now() - started < 10_000, "QEMU exits at once");
+    assert.equal(choice.accel, "tcg");
+    assert.match(choice.warning ?? "", /^KVM is present \(\/dev\/kvm\) but cannot run guests here \(QEMU exited with status 1: .*kvm.*\); using TCG software emulation \(slow\)\. Details: /);
+    assert.doesNotMatch(choice.warning ?? "", /within/);
+    const cached = await chooseAccel(input);
+    assert.equal(cached.source, "cache");
+    assert.equal(cached.warning, choice.warning);
   });
 
   it("takes LIMA_QEMU_ACCEL without probing", async () => {
@@ -115,5 +132,39 @@ describe("chooseAccel", () => {
       assert.equal(noKvm.accel, "tcg");
       assert.match(noKvm.warning ?? "", /does not support it; using TCG/);
     }
+  });
+});
+
+describe("probe failure message", () => {
+  it("quotes QEMU's error when it aborted, and names the signal", () => {
+    const stderr = "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x2000000\nqemu-system-x86_64: ../target/i386/kvm/kvm.c:3164: kvm_buf_set_msrs: Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed.\n";
+    assert.equal(
+      probeFailure({ status: "SIGABRT", stderr, timedOut: false, timeoutMs: 20_000 }),
+      "QEMU was killed by SIGABRT: qemu-system-x86_64: error: failed to set MSR 0x10a to 0x2000000",
+    );
+  });
+
+  it("quotes the first lines when none says error, and the status alone when stderr is empty", () => {
+    const stderr = "Could not access KVM kernel module: No such file or directory\nqemu-system-x86_64: failed to initialize kvm: No such file or directory\n";
+    assert.equal(
+      probeFailure({ status: "1", stderr, timedOut: false, timeoutMs: 20_000 }),
+      "QEMU exited with status 1: Could not access KVM kernel module: No such file or directory; qemu-system-x86_64: failed to initialize kvm: No such file or directory",
+    );
+    assert.equal(probeFailure({ status: "0", stderr: "", timedOut: false, timeoutMs: 20_000 }), "QEMU exited with status 0 before the test guest reached 64-bit mode");
+  });
+
+  it("speaks of the time limit only when the guest was killed for it", () => {
+    assert.equal(probeFailure({ status: "SIGKILL", stderr: "", timedOut: true, timeoutMs: 20_000 }), "the test guest did not boot within 20s");
+  });
+
+  it("builds the warning from the cached verdict, old verdicts without a reason included", () => {
+    assert.equal(
+      fallbackWarning({ failure: "the test guest did not boot within 20s", details: "/c/report.txt" }),
+      "KVM is present (/dev/kvm) but cannot run guests here (the test guest did not boot within 20s); using TCG software emulation (slow). Details: /c/report.txt",
+    );
+    assert.equal(
+      fallbackWarning({ details: "/c/report.txt" }),
+      "KVM is present (/dev/kvm) but cannot run guests here (the test guest did not boot); using TCG software emulation (slow). Details: /c/report.txt",
+    );
   });
 });
