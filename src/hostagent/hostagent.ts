@@ -9,12 +9,14 @@ import { generateCidata } from "../cidata/index.js";
 import type { Driver } from "../driver/driver.js";
 import { configuredDriver } from "../instance/driverutil.js";
 import { logger } from "../log/logger.js";
+import { releaseDiskLocks } from "../store/disk.js";
 import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { readPidFile } from "../store/pidfile.js";
 import { inspect } from "../store/store.js";
 import { publicKeys, sshOpts, writeSSHConfig } from "../sshutil/sshutil.js";
 import { errorMessage, LimaError } from "../util/errors.js";
+import { q } from "../util/goquote.js";
 import { serveAPI } from "./api.js";
 import { EventEmitter, eventLine } from "./events.js";
 import { essentialRequirements, finalRequirements, optionalRequirements, runRequirements } from "./requirements.js";
@@ -147,6 +149,7 @@ class HostAgent {
         errors.push(errorMessage(err));
       }
     }
+    for (const disk of releaseDiskLocks(this.inst)) logger.info(`Unmounting disk ${q(disk)}`);
     this.events.emit({ exiting: true, ...(errors.length > 0 ? { errors } : {}) });
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     rmSync(this.options.socket, { force: true });

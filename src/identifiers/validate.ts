@@ -25,15 +25,18 @@ export function isValidIdentifier(name: string): boolean {
   }
 }
 
+/** A name that must not become a path: `list` tells it from a missing instance. */
+export class InvalidInstanceNameError extends LimaError {}
+
 /** Instance names: identifiers that do not look like YAML file names. */
 export function validateInstanceName(name: string): void {
   try {
     validateIdentifier(name);
   } catch (err) {
-    throw new LimaError(`instance name ${q(name)} is not a valid identifier: ${(err as Error).message}`);
+    throw new InvalidInstanceNameError(`instance name ${q(name)} is not a valid identifier: ${(err as Error).message}`);
   }
   if (/\.ya?ml$/i.test(name)) {
-    throw new LimaError(`instance name ${q(name)} must not end with .yml or .yaml suffix`);
+    throw new InvalidInstanceNameError(`instance name ${q(name)} must not end with .yml or .yaml suffix`);
   }
 }
 

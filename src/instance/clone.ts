@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { instanceDir } from "../store/dirnames.js";
+import { disksLockedBy, moveDiskLocks } from "../store/disk.js";
 import { Protected, TmpFileSuffixes, VzIdentifier } from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { inspect } from "../store/store.js";
@@ -38,7 +39,10 @@ export async function cloneInstance(old: Instance, newName: string, mode: CloneM
   if (existsSync(dst)) throw new LimaError(`instance ${q(newName)} already exists`);
   checkSocketPathLength(newName);
   if (mode === "rename") {
+    // A lock left by a host agent that did not shut down must keep naming the instance.
+    const lockedDisks = disksLockedBy(old.config, old.dir);
     renameSync(old.dir, dst);
+    moveDiskLocks(lockedDisks, dst);
     for (const entry of readdirSync(dst)) {
       if (entry === Protected || TmpFileSuffixes.some((s) => entry.endsWith(s))) rmSync(path.join(dst, entry), { force: true, recursive: true });
     }

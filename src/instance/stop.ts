@@ -3,8 +3,8 @@
 import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { logger } from "../log/logger.js";
-import { InUseBy, TmpFileSuffixes } from "../store/filenames.js";
-import { limaDisksDir } from "../store/dirnames.js";
+import { releaseDiskLocks } from "../store/disk.js";
+import { TmpFileSuffixes } from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { isProcessAlive } from "../store/pidfile.js";
 import { inspect } from "../store/store.js";
@@ -26,9 +26,7 @@ function kill(pid: number, what: string): void {
 export function stopForcibly(inst: Instance): void {
   kill(inst.driverPID ?? 0, `${inst.vmType} driver`);
   kill(inst.hostAgentPID ?? 0, "host agent");
-  for (const disk of inst.config?.additionalDisks ?? []) {
-    rmSync(path.join(limaDisksDir(), disk.name, InUseBy), { force: true });
-  }
+  releaseDiskLocks(inst);
   let entries: string[] = [];
   try {
     entries = readdirSync(inst.dir);

@@ -2,6 +2,7 @@
 import { realpathSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { validateIdentifier, validateInstanceName } from "../identifiers/validate.js";
 import { LimaError } from "../util/errors.js";
 
 export function limaHome(): string {
@@ -31,8 +32,19 @@ export function limaTemplatesDir(): string {
   return path.join(limaHome(), "_templates");
 }
 
+/**
+ * `$LIMA_HOME/<name>`, the one way an instance name becomes a path: the name must be a valid
+ * instance name, so `../x` or `a/b` can never reach outside $LIMA_HOME or into another directory.
+ */
 export function instanceDir(name: string): string {
+  validateInstanceName(name);
   return path.join(limaHome(), name);
+}
+
+/** `$LIMA_HOME/_disks/<name>`, the one way a disk name becomes a path (validated like Lima's DiskDir). */
+export function diskDir(name: string): string {
+  validateIdentifier(name);
+  return path.join(limaDisksDir(), name);
 }
 
 /** os.UserCacheDir()/lima: `$XDG_CACHE_HOME/lima` or `~/.cache/lima` (Linux), `~/Library/Caches/lima` (macOS). */

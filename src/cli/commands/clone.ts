@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { validateInstanceName } from "../../identifiers/validate.js";
 import { type CloneMode, cloneInstance } from "../../instance/clone.js";
 import { inspect, InstanceNotFoundError } from "../../store/store.js";
 import { LimaError } from "../../util/errors.js";
@@ -25,7 +24,6 @@ export function registerCloneLike(program: Command, mode: CloneMode): Command {
   cmd.action(async () => {
     checkArgs(cmd, cmd.args, 2, 2);
     const [oldName = "", newName = ""] = cmd.args;
-    validateInstanceName(newName);
     let old;
     try {
       old = await inspect(oldName);

@@ -23,11 +23,14 @@ export function register(program: Command): Command {
     checkArgs(cmd, cmd.args, 1);
     const errors: Error[] = [];
     for (const name of cmd.args) {
-      try {
-        await deleteOne(name, opts.force === true);
-      } catch (err) {
-        errors.push(err as Error);
+      // An invalid name or a failed deletion stops at once; half-made instances are reported at the end (Lima).
+      const dir = instanceDir(name);
+      if (!existsSync(path.join(dir, LimaYAML))) {
+        const err = missingInstanceError(name, dir);
+        if (err) errors.push(err);
+        continue;
       }
+      await deleteOne(name, opts.force === true);
     }
     const joined = joinErrors(errors);
     if (joined) throw joined;
@@ -35,22 +38,23 @@ export function register(program: Command): Command {
   return cmd;
 }
 
-async function deleteOne(name: string, force: boolean): Promise<void> {
-  const dir = instanceDir(name);
+/** Nothing to delete: a warning when the directory is gone, an error when it is being cloned into. */
+function missingInstanceError(name: string, dir: string): LimaError | undefined {
   if (!existsSync(dir)) {
     logger.warn(`Ignoring non-existent instance ${q(name)}`);
-    return;
+    return undefined;
   }
-  if (!existsSync(path.join(dir, LimaYAML))) {
-    throw new LimaError(
-      `instance ${q(name)} directory ${q(dir)} exists but its \`lima.yaml\` could not be read; it was NOT deleted, in case it is currently being cloned into. If no \`limactl\` operation is using it, remove it manually`,
-    );
-  }
+  return new LimaError(
+    `instance ${q(name)} directory ${q(dir)} exists but its \`lima.yaml\` could not be read; it was NOT deleted, in case it is currently being cloned into. If no \`limactl\` operation is using it, remove it manually`,
+  );
+}
+
+async function deleteOne(name: string, force: boolean): Promise<void> {
   const inst = await inspect(name);
   try {
     await deleteInstance(inst, force);
   } catch (err) {
     throw new LimaError(`failed to delete instance ${q(name)}: ${errorMessage(err)}`);
   }
-  logger.info(`Deleted ${q(name)} (${q(dir)})`);
+  logger.info(`Deleted ${q(name)} (${q(inst.dir)})`);
 }

@@ -28,11 +28,14 @@ export function register(program: Command): Command {
     checkArgs(cmd, cmd.args, 1, 1);
     refuseUnsupportedFlag(cmd, "progress", PROGRESS_FLAG, PROGRESS_UNSUPPORTED);
     if (!opts.socket) throw new LimaError("socket must be specified (limactl version mismatch?)");
+    const name = cmd.args[0] ?? "";
+    // Validates the name before anything is written, even an explicit pid file.
+    const dir = instanceDir(name);
     // The host agent logs JSON on stderr (ha.stderr.log); `limactl start` re-renders it.
     configureLogger({ format: "json", level: globals().debug ? "trace" : "debug", isTTY: false });
     try {
-      await runHostAgent(cmd.args[0] ?? "", {
-        pidFile: opts.pidfile ?? path.join(instanceDir(cmd.args[0] ?? ""), HostAgentPID),
+      await runHostAgent(name, {
+        pidFile: opts.pidfile ?? path.join(dir, HostAgentPID),
         socket: opts.socket,
         debug: globals().debug,
         guestAgentBinary: opts.guestagent,

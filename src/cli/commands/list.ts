@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { bytesSize } from "../../config/index.js";
 import { logger } from "../../log/logger.js";
-import { limaHome } from "../../store/dirnames.js";
+import { InvalidInstanceNameError } from "../../identifiers/validate.js";
+import { instanceDir } from "../../store/dirnames.js";
 import type { Instance } from "../../store/instance.js";
 import { instanceJSON, instanceYAML, LIST_FIELDS, renderInstanceTemplate } from "../../store/format.js";
 import { inspect, instanceNames, InstanceNotFoundError, tildePath } from "../../store/store.js";
@@ -77,11 +78,10 @@ async function inspectAll(names: string[]): Promise<Instance[]> {
     try {
       out.push(await inspect(name));
     } catch (err) {
-      if (err instanceof InstanceNotFoundError) {
-        out.push({ name, hostname: "", status: "Broken", dir: `${limaHome()}/${name}`, vmType: "", arch: "", protected: false, limaVersion: "", errors: [errorMessage(err)] });
-        continue;
-      }
-      out.push({ name, hostname: "", status: "", dir: `${limaHome()}/${name}`, vmType: "", arch: "", protected: false, limaVersion: "", errors: [errorMessage(err)] });
+      // A directory whose name is no instance name is never read (Lima fails the listing).
+      if (err instanceof InvalidInstanceNameError) throw new LimaError(`unable to load instance ${name}: ${errorMessage(err)}`);
+      const status = err instanceof InstanceNotFoundError ? "Broken" : "";
+      out.push({ name, hostname: "", status, dir: instanceDir(name), vmType: "", arch: "", protected: false, limaVersion: "", errors: [errorMessage(err)] });
     }
   }
   return out;

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { logger } from "../../log/logger.js";
-import { inspect } from "../../store/store.js";
 import { sshOpts } from "../../sshutil/sshutil.js";
 import { LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import { checkArgs } from "../flags.js";
+import { inspectExisting } from "../instances.js";
 
 function quoteValue(kv: string): string {
   return kv.includes('"') ? `'${kv}'` : kv;
@@ -20,7 +20,7 @@ export function register(program: Command): Command {
     .option("-f, --format <format>", "Format: cmd, args, options, config", "cmd");
   cmd.action(async (_a: string | undefined, opts: { format: string }) => {
     checkArgs(cmd, cmd.args, 1, 1);
-    const inst = await inspect(cmd.args[0] ?? "");
+    const inst = await inspectExisting(cmd.args[0] ?? "");
     logger.warn(`\`limactl show-ssh\` is deprecated. Instead, use \`ssh -F ${inst.dir}/ssh.config lima-${inst.name}\`.`);
     const options = [...sshOpts(inst.dir, inst.config ?? {}), "Hostname=127.0.0.1", `Port=${inst.sshLocalPort ?? 0}`];
     for (const o of options) if (/[\r\n]/.test(o)) throw new LimaError(`option ${q(o)} contains a line break`);

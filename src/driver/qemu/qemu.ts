@@ -2,7 +2,7 @@
 // runs `qemu-system-*` in its own process group and stops it through QMP.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readlink, rm, stat, symlink } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -11,11 +11,12 @@ import { existingLimaVersion, hostOS, macAddress } from "../../config/host.js";
 import { parseSize } from "../../config/size.js";
 import type { Arch, LimaYAML, OS, QEMUOpts } from "../../config/types.js";
 import { logger } from "../../log/logger.js";
-import { limaDisksDir, limaHome } from "../../store/dirnames.js";
+import { diskDir, limaHome } from "../../store/dirnames.js";
+import { lockDiskForInstance, releaseDiskLocks } from "../../store/disk.js";
 import * as filenames from "../../store/filenames.js";
 import type { Instance } from "../../store/instance.js";
 import { isProcessAlive, readPidFile } from "../../store/pidfile.js";
-import { LimaError, isErrno } from "../../util/errors.js";
+import { LimaError, errorMessage, isErrno } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import type { SemVer } from "../../version.js";
 import type { Driver, DriverInfo, StartedVM } from "../driver.js";
@@ -144,6 +145,18 @@ export class QemuDriver implements Driver {
     const config = this.config();
     if (config.ssh?.overVsock) logger.warn(".ssh.overVsock is not implemented yet for QEMU driver");
     await this.refuseRunningPidFile();
+    try {
+      return await this.launch();
+    } catch (err) {
+      // No QEMU runs with the additional disks: they must not stay locked for a VM that never ran.
+      releaseDiskLocks(inst);
+      throw err;
+    }
+  }
+
+  private async launch(): Promise<StartedVM> {
+    const inst = this.instance();
+    const config = this.config();
     const input = await this.gatherArgsInput();
     const { args, warnings } = buildQemuCommandLine(input);
     for (const warning of warnings) logger.warn(warning);
@@ -342,19 +355,18 @@ export class QemuDriver implements Driver {
     const instDir = this.instance().dir;
     const disks: string[] = [];
     for (const d of this.config().additionalDisks ?? []) {
-      const dir = path.join(limaDisksDir(), d.name);
-      const dataDisk = path.join(dir, filenames.DataDisk);
+      const dataDisk = path.join(diskDir(d.name), filenames.DataDisk);
       try {
         await stat(dataDisk);
       } catch (err) {
         throw new LimaError(`could not load disk ${q(d.name)}: ${(err as Error).message}`, { cause: err });
       }
-      const inUseBy = path.join(dir, filenames.InUseBy);
-      const owner = await readlink(inUseBy).catch(() => undefined);
-      if (owner !== undefined && owner !== instDir) throw new LimaError(`could not attach disk ${q(d.name)}: in use by instance ${q(path.basename(owner))}`);
       logger.info(`Mounting disk ${q(d.name)} on ${q(`/mnt/lima-${d.name}`)}`);
-      await rm(inUseBy, { force: true });
-      await symlink(instDir, inUseBy);
+      try {
+        lockDiskForInstance(d.name, instDir);
+      } catch (err) {
+        throw new LimaError(`could not attach disk ${q(d.name)}: ${errorMessage(err)}`, { cause: err });
+      }
       disks.push(dataDisk);
     }
     return disks;
