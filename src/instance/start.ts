@@ -13,7 +13,7 @@ import { inspect } from "../store/store.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { runAnsiblePlaybooks } from "./ansible.js";
-import { prepareInstance } from "./prepare.js";
+import { type Prepared, prepareInstance } from "./prepare.js";
 import { acquireStartLock, LockHeldError, lockHolder, START_LOCK } from "./startlock.js";
 import { stopForcibly } from "./stop.js";
 
@@ -50,7 +50,7 @@ function limactlEntry(): string {
   return process.argv[1] ?? fileURLToPath(import.meta.url);
 }
 
-function spawnHostAgent(inst: Instance, options: StartOptions): number {
+function spawnHostAgent(inst: Instance, options: StartOptions, prepared: Prepared): number {
   const stdoutLog = path.join(inst.dir, filenames.HostAgentStdoutLog);
   const stderrLog = path.join(inst.dir, filenames.HostAgentStderrLog);
   rmSync(stdoutLog, { force: true });
@@ -66,6 +66,7 @@ function spawnHostAgent(inst: Instance, options: StartOptions): number {
     path.join(inst.dir, filenames.HostAgentPID),
     "--socket",
     path.join(inst.dir, filenames.HostAgentSock),
+    ...(prepared.nerdctlArchive ? ["--nerdctl-archive", prepared.nerdctlArchive] : []),
     inst.name,
   ];
   const child = spawn(process.execPath, args, { detached: !options.foreground, stdio: ["ignore", out, err], cwd: inst.dir });
@@ -193,8 +194,8 @@ export async function startInstance(inst: Instance, options: StartOptions = { ti
     if (readPidFile(path.join(inst.dir, filenames.HostAgentPID)) > 0) {
       throw new LimaError(`instance ${q(inst.name)} seems running (hint: remove ${q(path.join(inst.dir, filenames.HostAgentPID))})`);
     }
-    await prepareInstance(inst);
-    const haPid = spawnHostAgent(inst, options);
+    const prepared = await prepareInstance(inst, { requireNerdctlArchive: true });
+    const haPid = spawnHostAgent(inst, options, prepared);
     await waitForPidFile(inst, haPid);
     await followStart(inst, options, haPid);
   } finally {
