@@ -29,6 +29,11 @@ export interface StartedVM {
   exited: Promise<Error | undefined>;
 }
 
+export interface StopOptions {
+  /** Kill the VM at once instead of shutting the guest down: for a guest that has not run yet. */
+  force?: boolean;
+}
+
 export interface Driver {
   info(): DriverInfo;
   /** Fills driver-specific defaults into `inst.config` (mountType, vnc display, ...) and remembers the instance. */
@@ -39,7 +44,7 @@ export interface Driver {
   create(): Promise<void>;
   createDisk(): Promise<void>;
   start(): Promise<StartedVM>;
-  stop(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
   delete(): Promise<void>;
   /** A status, or "" to let the caller decide from pid files. */
   inspectStatus(inst: Instance): Promise<string>;

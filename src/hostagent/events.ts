@@ -118,6 +118,6 @@ export class LineFollower {
 
 export function parseEvent(line: string): Event {
   const ev = JSON.parse(line) as Event;
-  if (typeof ev !== "object" || ev === null || typeof ev.status !== "object") throw new Error(`invalid event line: ${line}`);
+  if (typeof ev !== "object" || ev === null || typeof ev.status !== "object" || ev.status === null) throw new Error(`invalid event line: ${line}`);
   return ev;
 }

@@ -59,16 +59,45 @@ export function freeTCPPort(): Promise<number> {
   });
 }
 
+/**
+ * Why the host agent stops: SIGINT/SIGTERM, or a failure of its own. Created before anything is
+ * started, so a signal at any moment (even during the driver's start) stops what exists so far
+ * instead of killing the host agent and orphaning the VM.
+ */
+export class StopRequest {
+  private resolve: (errors: string[]) => void = () => undefined;
+  /** Resolves with the reasons to report (none for a signal). */
+  readonly requested = new Promise<string[]>((resolve) => (this.resolve = resolve));
+  isRequested = false;
+
+  constructor() {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      process.on(sig, () => {
+        logger.info(`Received ${sig}, shutting down the host agent`);
+        this.request([]);
+      });
+    }
+  }
+
+  request(errors: string[]): void {
+    if (this.isRequested) return;
+    this.isRequested = true;
+    this.resolve(errors);
+  }
+}
+
 class HostAgent {
   private readonly events = new EventEmitter(1);
   private readonly abort = new AbortController();
   private server?: http.Server;
   private driver?: Driver;
   private stopping = false;
+  private forceStop = false;
 
   constructor(
     private inst: Instance,
     private readonly options: HostAgentOptions,
+    private readonly stop: StopRequest,
   ) {}
 
   private get config() {
@@ -99,24 +128,30 @@ class HostAgent {
     });
     writeSSHConfig(this.inst.dir, this.inst.name, this.config, port);
     this.server = await serveAPI(this.options.socket, () => ({ sshLocalPort: port }));
+    if (this.stop.isRequested) return this.shutdown(undefined, await this.stop.requested);
     const started = await this.driver.start();
     this.events.emit({ sshLocalPort: port });
-    const routines = this.runRoutines(port, iid);
-    const exitReason = await Promise.race([started.exited.then((err) => err ?? new LimaError("the VM exited")), this.stopRequested()]);
+    // Asked to stop while the VM was starting: the guest has not run yet, so nothing is lost by killing it.
+    if (this.stop.isRequested) {
+      this.forceStop = true;
+      return this.shutdown(undefined, await this.stop.requested);
+    }
+    const routines = this.stopOnFailure(this.runRoutines(port, iid));
+    const exitReason = await Promise.race([started.exited.then((err) => err ?? new LimaError("the VM exited")), this.stop.requested]);
     this.abort.abort();
-    await routines.catch(() => undefined);
-    await this.shutdown(exitReason instanceof Error ? exitReason : undefined);
+    await routines;
+    if (exitReason instanceof Error) return this.shutdown(exitReason);
+    return this.shutdown(undefined, exitReason);
   }
 
-  private stopRequested(): Promise<"signal"> {
-    return new Promise((resolve) => {
-      for (const sig of ["SIGINT", "SIGTERM"] as const) {
-        process.on(sig, () => {
-          logger.info(`Received ${sig}, shutting down the host agent`);
-          resolve("signal");
-        });
-      }
-    });
+  /** A failure (not a requirement that is unmet, but an exception) stops the VM with the reason. */
+  private async stopOnFailure(routines: Promise<void>): Promise<void> {
+    try {
+      await routines;
+    } catch (err) {
+      logger.error("the readiness checks failed; stopping the instance", { error: errorMessage(err) });
+      this.stop.request([`the readiness checks failed: ${errorMessage(err)}`]);
+    }
   }
 
   private async runRoutines(port: number, iid: string): Promise<void> {
@@ -124,27 +159,28 @@ class HostAgent {
     const essential = await runRequirements("essential", essentialRequirements(this.config, iid), runner);
     if (this.abort.signal.aborted) return;
     if (essential.length > 0) {
-      this.events.emit({ sshLocalPort: port, errors: essential });
+      // The `exiting` event carries the errors.
       logger.error("essential requirements failed; stopping the instance", { errors: essential });
-      process.kill(process.pid, "SIGTERM");
+      this.stop.request(essential);
       return;
     }
-    const optional = await runRequirements("optional", optionalRequirements(this.config), runner);
+    const optional = await runRequirements("optional", optionalRequirements(this.config, iid, path.join(this.inst.dir, filenames.LimaYAML)), runner);
     const final = await runRequirements("final", finalRequirements(iid), runner);
     if (this.abort.signal.aborted) return;
     const errors = [...optional, ...final];
     this.events.emit({ running: true, sshLocalPort: port, ...(errors.length > 0 ? { degraded: true, errors } : {}) });
   }
 
-  private async shutdown(vmError: Error | undefined): Promise<void> {
+  /** `vmError`: the VM is gone already (nothing to stop); `reasons`: why the host agent stops. */
+  private async shutdown(vmError: Error | undefined, reasons: string[] = []): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.closeControlMaster();
-    const errors: string[] = [];
+    const errors: string[] = [...reasons];
     if (vmError) errors.push(vmError.message);
     else {
       try {
-        await this.driver?.stop();
+        await this.driver?.stop({ force: this.forceStop });
       } catch (err) {
         errors.push(errorMessage(err));
       }
@@ -162,11 +198,12 @@ class HostAgent {
   }
 }
 
-export async function runHostAgent(name: string, options: HostAgentOptions): Promise<void> {
+/** `stop` must exist before the pid file does: the pid file is what tells others whom to signal. */
+export async function runHostAgent(name: string, options: HostAgentOptions, stop = new StopRequest()): Promise<void> {
   writePidFile(options.pidFile);
   try {
     const inst = await inspect(name);
-    await new HostAgent(inst, options).run();
+    await new HostAgent(inst, options, stop).run();
   } catch (err) {
     logger.error(errorMessage(err));
     // Lima emits nothing when set-up fails; one `exiting` event with the reason lets `start` say why at once.

@@ -2,7 +2,7 @@
 // (Lima's essential, optional and final groups), each retried until it passes.
 import type { LimaYAML } from "../config/types.js";
 import { logger } from "../log/logger.js";
-import { disableControlMaster } from "../sshutil/sshutil.js";
+import { disableControlMaster, shellQuote } from "../sshutil/sshutil.js";
 import { executeScript } from "../sshutil/exec.js";
 
 export interface Requirement {
@@ -13,8 +13,49 @@ export interface Requirement {
   noMaster?: boolean;
 }
 
-function markerMatches(file: string, iid: string): string {
-  return `#!/bin/sh\nset -eu\ntest "$(cat ${file} 2>/dev/null)" = "${iid}"\n`;
+/**
+ * Exit status of a requirement script that knows it can never pass: the boot step that should
+ * meet it has failed, or the boot is over. Such a requirement fails at once, without retries.
+ */
+export const HOPELESS_EXIT = 86;
+/** Where boot.sh leaves its failure reports (`iid`, `<module>.log`, `boot.sh.log`). */
+const BOOT_FAILED_DIR = "/run/lima-boot-failed";
+
+const GUEST_LOG_HINT = "The whole boot log is \"/var/log/cloud-init-output.log\" in the guest, and \"serial.log\" in the instance directory.";
+
+function markerTest(file: string, iid: string): string {
+  return `test "$(cat ${file} 2>/dev/null)" = "${iid}"`;
+}
+
+/**
+ * A requirement the boot module `step` meets: \`check\` (shell commands) is retried while the boot
+ * goes on, and gives up (HOPELESS_EXIT) with the step's failure report, plus \`fix\`, once the step
+ * has failed or the boot has finished without meeting it.
+ */
+export function bootStepCheck(check: string, iid: string, step: string, fix: string): string {
+  return `#!/bin/sh
+set -u
+satisfied() {
+${check}
+}
+if satisfied >/dev/null 2>&1; then exit 0; fi
+hopeless() {
+	cat "$@" >&2 2>/dev/null
+	printf '%s\n' ${shellQuote(fix)} >&2
+	exit ${HOPELESS_EXIT}
+}
+dir=${BOOT_FAILED_DIR}
+if [ "$(cat "$dir/iid" 2>/dev/null)" = "${iid}" ]; then
+	for report in "$dir/${step}.log" "$dir/boot.sh.log"; do
+		[ ! -f "$report" ] || hopeless "$report"
+	done
+fi
+if [ "$(cat /run/lima-boot-done 2>/dev/null)" = "${iid}" ]; then
+	echo "The boot scripts have finished without meeting it." >&2
+	hopeless "$dir"/*.log
+fi
+exit 1
+`;
 }
 
 export function essentialRequirements(config: LimaYAML, iid: string): Requirement[] {
@@ -32,14 +73,22 @@ export function essentialRequirements(config: LimaYAML, iid: string): Requiremen
   }
   reqs.push({
     description: "user session is ready for ssh",
-    script: markerMatches("/run/lima-ssh-ready", iid),
+    script: bootStepCheck(markerTest("/run/lima-ssh-ready", iid), iid, "07-etc-environment.sh", GUEST_LOG_HINT),
     debugHint: "The boot sequence will terminate any existing user session after updating\n/etc/environment to make sure the session includes the new values.\nTerminating the session will break the persistent SSH tunnel, so\nit must not be created until the session reset is done.",
     noMaster: true,
   });
   if (config.mountType === "reverse-sshfs" && (config.mounts ?? []).length > 0) {
     reqs.push(
-      { description: "sshfs binary to be installed", script: "#!/bin/sh\nset -eu\ncommand -v sshfs\n", debugHint: "The sshfs binary is not installed in the guest." },
-      { description: "fuse to allow_other as user", script: markerMatches("/run/lima-fuse-ready", iid), debugHint: "/etc/fuse.conf (/etc/fuse3.conf) is not updated to contain \"user_allow_other\"" },
+      {
+        description: "sshfs binary to be installed",
+        script: bootStepCheck("command -v sshfs", iid, "30-install-packages.sh", `Install sshfs in the image, or choose another \`mountType\`. ${GUEST_LOG_HINT}`),
+        debugHint: "The sshfs binary is not installed in the guest.",
+      },
+      {
+        description: "fuse to allow_other as user",
+        script: bootStepCheck(markerTest("/run/lima-fuse-ready", iid), iid, "35-setup-packages.sh", GUEST_LOG_HINT),
+        debugHint: "/etc/fuse.conf (/etc/fuse3.conf) is not updated to contain \"user_allow_other\"",
+      },
     );
   } else {
     reqs.push({ description: "Explicitly start ssh ControlMaster", script: "#!/bin/sh\ntrue\n", debugHint: "The persistent ssh ControlMaster should be started immediately." });
@@ -47,14 +96,23 @@ export function essentialRequirements(config: LimaYAML, iid: string): Requiremen
   return reqs;
 }
 
-export function optionalRequirements(config: LimaYAML): Requirement[] {
+/** The fix when the nerdctl archive could not be installed: what to change, and where. */
+function nerdctlArchiveFix(config: LimaYAML, yamlFile: string): string {
+  const archive = (config.containerd?.archives ?? []).find((a) => (a.arch ?? config.arch) === config.arch);
+  const which = archive ? ` (now ${JSON.stringify(archive.location)})` : "";
+  return `Fix \`containerd.archives\`${which} in ${JSON.stringify(yamlFile)} to name a nerdctl-full archive for ${config.arch ?? "the instance arch"}, or set \`containerd.system: false\` and \`containerd.user: false\` if the instance needs no containers. ${GUEST_LOG_HINT}`;
+}
+
+/** `yamlFile`: the instance's lima.yaml, named in fixes. */
+export function optionalRequirements(config: LimaYAML, iid: string, yamlFile: string): Requirement[] {
   const reqs: Requirement[] = [];
   if (!config.plain && (config.containerd?.system || config.containerd?.user)) {
+    const prefix = config.guestInstallPrefix ?? "/usr/local";
     reqs.push(
       { description: "systemd must be available", fatal: true, script: "#!/bin/sh\nset -eu\ncommand -v systemctl\n", debugHint: "systemd is required to run containerd, but does not seem to be available." },
       {
         description: "containerd binaries to be installed",
-        script: `#!/bin/sh\nset -eu\ncommand -v nerdctl || test -x ${config.guestInstallPrefix ?? "/usr/local"}/bin/nerdctl\n`,
+        script: bootStepCheck(`command -v nerdctl || test -x ${prefix}/bin/nerdctl`, iid, "40-install-containerd.sh", nerdctlArchiveFix(config, yamlFile)),
         debugHint: "The nerdctl binary was not installed in the guest.\nMake sure that you are using an officially supported image.\nAlso see \"/var/log/cloud-init-output.log\" in the guest.",
       },
     );
@@ -70,11 +128,14 @@ export function finalRequirements(iid: string): Requirement[] {
   return [
     {
       description: "boot scripts must have finished",
-      script: markerMatches("/run/lima-boot-done", iid),
+      script: bootStepCheck(markerTest("/run/lima-boot-done", iid), iid, "boot.sh", GUEST_LOG_HINT),
       debugHint: "All boot scripts, provisioning scripts, and readiness probes must\nfinish before the instance is considered \"ready\".\nCheck \"/var/log/cloud-init-output.log\" in the guest to see where the process is blocked!",
     },
   ];
 }
+
+/** One attempt of a requirement script (ssh connect included). */
+const SCRIPT_TIMEOUT_MS = 30_000;
 
 export interface RequirementRunner {
   port: number;
@@ -102,9 +163,10 @@ async function waitFor(req: Requirement, r: RequirementRunner): Promise<string |
   const opts = req.noMaster ? disableControlMaster(r.opts) : r.opts;
   let last = "";
   for (let i = 0; i < r.retries && !r.signal.aborted; i++) {
-    const res = await executeScript(r.port, opts, req.script, 30_000);
+    const res = await executeScript(r.port, opts, req.script, SCRIPT_TIMEOUT_MS, r.signal);
     if (res.code === 0) return undefined;
     last = `${res.stderr.trim()}${res.stdout.trim() ? `\n${res.stdout.trim()}` : ""}`;
+    if (res.code === HOPELESS_EXIT) return `failed to satisfy the requirement ${JSON.stringify(req.description)}, and it cannot be satisfied any more:\n${last}`;
     logger.debug(`requirement ${JSON.stringify(req.description)} not satisfied yet`, { error: last });
     await sleep(r.intervalMs, r.signal);
   }

@@ -2,8 +2,9 @@
 // directory and turn them into the VM disk.
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Image, LimaYAML } from "../config/types.js";
-import { download } from "../downloader/index.js";
+import type { FileRef, Image, LimaYAML } from "../config/types.js";
+import { download, isLocal } from "../downloader/index.js";
+import { canonicalLocalPath } from "../downloader/localpath.js";
 import { logger } from "../log/logger.js";
 import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
@@ -53,19 +54,54 @@ async function ensureImage(inst: Instance, config: LimaYAML): Promise<void> {
   throw new LimaError(errors.join("\n"));
 }
 
-async function ensureContainerdArchive(config: LimaYAML): Promise<void> {
-  if (!config.containerd?.system && !config.containerd?.user) return;
-  const archive = (config.containerd.archives ?? []).find((a) => (a.arch ?? config.arch) === config.arch);
-  if (!archive) return;
-  try {
-    await download("", archive.location, { expectedDigest: archive.digest, cacheOnly: true, description: path.basename(archive.location), progress: true });
-  } catch (err) {
-    // Only `start` needs the archive; the instance itself is fine without it.
-    logger.warn(`failed to download the nerdctl archive ${JSON.stringify(archive.location)}: ${errorMessage(err)}`);
+const NERDCTL_ARCHIVE_FIX = "set `containerd.system: false` and `containerd.user: false` if the instance needs no containers";
+
+/**
+ * The nerdctl-full archive for the instance arch, fetched into the download cache (a local file
+ * is used where it is); undefined when containerd is off. Lima's EnsureNerdctlArchiveCache.
+ */
+export async function ensureNerdctlArchive(inst: Instance, config: LimaYAML): Promise<string | undefined> {
+  if (!config.containerd?.system && !config.containerd?.user) return undefined;
+  const yamlFile = JSON.stringify(path.join(inst.dir, filenames.LimaYAML));
+  const archives = (config.containerd.archives ?? []).filter((a) => (a.arch ?? config.arch) === config.arch);
+  if (archives.length === 0) {
+    throw new LimaError(`containerd is enabled, but \`containerd.archives\` in ${yamlFile} lists no archive for the arch ${JSON.stringify(config.arch)}: add one, or ${NERDCTL_ARCHIVE_FIX}`);
   }
+  const errors: string[] = [];
+  for (const archive of archives) {
+    try {
+      return await fetchNerdctlArchive(archive);
+    } catch (err) {
+      errors.push(`failed to download the nerdctl archive ${JSON.stringify(archive.location)}: ${errorMessage(err)}`);
+    }
+  }
+  throw new LimaError(`${errors.join("\n")}\n(hint: fix \`containerd.archives\` in ${yamlFile}, or ${NERDCTL_ARCHIVE_FIX})`);
 }
 
-export async function prepareInstance(inst: Instance): Promise<void> {
+async function fetchNerdctlArchive(archive: FileRef): Promise<string> {
+  const description = path.basename(archive.location);
+  if (isLocal(archive.location)) {
+    const file = canonicalLocalPath(archive.location);
+    if (!existsSync(file)) throw new LimaError(`no such file ${JSON.stringify(file)}`);
+    // Verifies the digest, if there is one.
+    await download("", archive.location, { expectedDigest: archive.digest, cacheOnly: true, description });
+    return file;
+  }
+  const res = await download("", archive.location, { expectedDigest: archive.digest, cacheOnly: true, description, progress: true });
+  if (!res.cachePath) throw new LimaError(`the cache did not get ${JSON.stringify(archive.location)}`);
+  return res.cachePath;
+}
+
+export interface Prepared {
+  /** Host path of the nerdctl-full archive, for the host agent to put into cidata. */
+  nerdctlArchive?: string;
+}
+
+/**
+ * `requireNerdctlArchive` (start): a nerdctl archive that cannot be had fails at once, naming the
+ * location; otherwise (create) it is only a warning, as only `start` needs it.
+ */
+export async function prepareInstance(inst: Instance, options: { requireNerdctlArchive?: boolean } = {}): Promise<Prepared> {
   const config = inst.config;
   if (!config) throw new LimaError(`instance ${JSON.stringify(inst.name)} has no configuration`);
   const driver = configuredDriver(inst);
@@ -73,5 +109,11 @@ export async function prepareInstance(inst: Instance): Promise<void> {
   await driver.create();
   await ensureImage(inst, config);
   await driver.createDisk();
-  await ensureContainerdArchive(config);
+  if (options.requireNerdctlArchive) return { nerdctlArchive: await ensureNerdctlArchive(inst, config) };
+  try {
+    await ensureNerdctlArchive(inst, config);
+  } catch (err) {
+    logger.warn(errorMessage(err));
+  }
+  return {};
 }

@@ -1,7 +1,7 @@
 // `limactl start` of an existing instance: prepare, spawn the detached host agent, follow its
 // events until the instance is running (or the host agent gives up), with a timeout.
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Event, LineFollower, parseEvent } from "../hostagent/events.js";
@@ -10,10 +10,11 @@ import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { isProcessAlive, readPidFile } from "../store/pidfile.js";
 import { inspect } from "../store/store.js";
-import { isErrno, LimaError } from "../util/errors.js";
+import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { runAnsiblePlaybooks } from "./ansible.js";
-import { prepareInstance } from "./prepare.js";
+import { type Prepared, prepareInstance } from "./prepare.js";
+import { acquireStartLock, LockHeldError, lockHolder, START_LOCK } from "./startlock.js";
 import { stopForcibly } from "./stop.js";
 
 export interface StartOptions {
@@ -23,40 +24,24 @@ export interface StartOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-const START_LOCK = ".start.lock";
 
-/**
- * Makes concurrent `limactl start` of one instance fail fast: the first takes an exclusive lock
- * file holding its PID; a lock whose process is gone is stale and taken over.
- */
-function acquireStartLock(inst: Instance): () => void {
-  const file = path.join(inst.dir, START_LOCK);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, "wx", 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => rmSync(file, { force: true });
-    } catch (err) {
-      if (!isErrno(err, "EEXIST")) throw err;
-      refuseIfBeingStarted(inst);
-      rmSync(file, { force: true });
-    }
+/** Takes the start lock; a live holder means the instance may look Running but is still booting. */
+function lockForStart(inst: Instance): () => void {
+  try {
+    return acquireStartLock(inst.dir);
+  } catch (err) {
+    if (err instanceof LockHeldError) throw beingStarted(inst, err.holder);
+    throw err;
   }
-  throw new LimaError(`could not lock instance ${q(inst.name)} for start`);
 }
 
-/** A live `limactl start` holds the lock: the instance may look Running but is still booting. */
+function beingStarted(inst: Instance, holder: number): LimaError {
+  return new LimaError(`instance ${q(inst.name)} is being started by another process (pid ${holder}); wait for it, or stop it with \`limactl stop -f ${inst.name}\``);
+}
+
 function refuseIfBeingStarted(inst: Instance): void {
-  let holder = 0;
-  try {
-    holder = Number.parseInt(readFileSync(path.join(inst.dir, START_LOCK), "utf8"), 10);
-  } catch {
-    return;
-  }
-  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isProcessAlive(holder)) {
-    throw new LimaError(`instance ${q(inst.name)} is being started by another process (pid ${holder}); wait for it, or stop it with \`limactl stop -f ${inst.name}\``);
-  }
+  const holder = lockHolder(path.join(inst.dir, START_LOCK));
+  if (holder > 0 && holder !== process.pid && isProcessAlive(holder)) throw beingStarted(inst, holder);
 }
 
 let foregroundExit: Promise<number> | undefined;
@@ -65,7 +50,7 @@ function limactlEntry(): string {
   return process.argv[1] ?? fileURLToPath(import.meta.url);
 }
 
-function spawnHostAgent(inst: Instance, options: StartOptions): number {
+function spawnHostAgent(inst: Instance, options: StartOptions, prepared: Prepared): number {
   const stdoutLog = path.join(inst.dir, filenames.HostAgentStdoutLog);
   const stderrLog = path.join(inst.dir, filenames.HostAgentStderrLog);
   rmSync(stdoutLog, { force: true });
@@ -81,6 +66,7 @@ function spawnHostAgent(inst: Instance, options: StartOptions): number {
     path.join(inst.dir, filenames.HostAgentPID),
     "--socket",
     path.join(inst.dir, filenames.HostAgentSock),
+    ...(prepared.nerdctlArchive ? ["--nerdctl-archive", prepared.nerdctlArchive] : []),
     inst.name,
   ];
   const child = spawn(process.execPath, args, { detached: !options.foreground, stdio: ["ignore", out, err], cwd: inst.dir });
@@ -148,6 +134,19 @@ export interface WatchResult {
   errors: string[];
 }
 
+/** The events among the new lines; anything else (a stray print, a torn line) is skipped, not fatal. */
+function newEvents(follower: LineFollower): Event[] {
+  const out: Event[] = [];
+  for (const line of follower.poll()) {
+    try {
+      out.push(parseEvent(line));
+    } catch (err) {
+      logger.debug(`skipping a line of ${q(filenames.HostAgentStdoutLog)} that is not an event`, { line, error: errorMessage(err) });
+    }
+  }
+  return out;
+}
+
 /** Follows ha.stdout.log (events) and ha.stderr.log (logs) until `done` says stop. */
 export async function watchHostAgent(
   inst: Instance,
@@ -162,14 +161,13 @@ export async function watchHostAgent(
   const deadline = since + timeoutMs;
   for (;;) {
     for (const line of logs.poll()) propagateLogLine(line, since);
-    for (const line of events.poll()) {
-      const ev = parseEvent(line);
+    for (const ev of newEvents(events)) {
       if (Date.parse(ev.time) < since - 1000) continue;
       if (done(ev)) return "done";
     }
     if (haPid > 0 && !isProcessAlive(haPid)) {
       for (const line of logs.poll()) propagateLogLine(line, since);
-      for (const line of events.poll()) if (done(parseEvent(line))) return "done";
+      for (const ev of newEvents(events)) if (done(ev)) return "done";
       return "exited";
     }
     if (Date.now() > deadline) return "timeout";
@@ -183,7 +181,7 @@ export async function startInstance(inst: Instance, options: StartOptions = { ti
     logger.info(`The instance ${q(inst.name)} is already running. Run \`${shellCommand(inst.name)}\` to open the shell.`);
     return;
   }
-  const release = acquireStartLock(inst);
+  const release = lockForStart(inst);
   try {
     if (inst.status !== "Stopped") {
       logger.warn(`expected status ${q("Stopped")}, got ${q(inst.status)}`);
@@ -196,8 +194,8 @@ export async function startInstance(inst: Instance, options: StartOptions = { ti
     if (readPidFile(path.join(inst.dir, filenames.HostAgentPID)) > 0) {
       throw new LimaError(`instance ${q(inst.name)} seems running (hint: remove ${q(path.join(inst.dir, filenames.HostAgentPID))})`);
     }
-    await prepareInstance(inst);
-    const haPid = spawnHostAgent(inst, options);
+    const prepared = await prepareInstance(inst, { requireNerdctlArchive: true });
+    const haPid = spawnHostAgent(inst, options, prepared);
     await waitForPidFile(inst, haPid);
     await followStart(inst, options, haPid);
   } finally {

@@ -20,9 +20,10 @@ export function remoteInterpreter(script: string): string {
   return `/bin/sh -c ${shellQuote(prelude)}`;
 }
 
-export function runSSH(args: string[], input: string | undefined, timeoutMs: number): Promise<ExecResult> {
+/** `signal` aborts the command (ssh is killed), e.g. when the host agent shuts down. */
+export function runSSH(args: string[], input: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
   return new Promise((resolve) => {
-    const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"], signal, killSignal: "SIGKILL" });
     let stdout = "";
     let stderr = "";
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
@@ -33,6 +34,8 @@ export function runSSH(args: string[], input: string | undefined, timeoutMs: num
       stderr += d.toString();
     });
     child.on("error", (err) => {
+      // An abort also ends in "close", which resolves; "error" alone for a failed spawn.
+      if (err.name === "AbortError") return;
       clearTimeout(timer);
       resolve({ code: 255, stdout, stderr: `${stderr}${err.message}` });
     });
@@ -46,7 +49,7 @@ export function runSSH(args: string[], input: string | undefined, timeoutMs: num
 }
 
 /** Runs `script` in the guest; resolves with its exit status and output. */
-export function executeScript(port: number, opts: readonly string[], script: string, timeoutMs = 60_000): Promise<ExecResult> {
+export function executeScript(port: number, opts: readonly string[], script: string, timeoutMs = 60_000, signal?: AbortSignal): Promise<ExecResult> {
   const args = [...sshArgs(opts), "-p", String(port), "127.0.0.1", "--", remoteInterpreter(script)];
-  return runSSH(args, script, timeoutMs);
+  return runSSH(args, script, timeoutMs, signal);
 }

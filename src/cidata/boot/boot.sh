@@ -2,7 +2,10 @@
 # lima-ts guest boot: run from the cidata volume (LIMA_CIDATA_MNT) by the cloud-init per-boot
 # script on every boot. Loads lima.env/param.env/etc_environment, runs the boot modules, then the
 # provisioning files, and finally writes the instance ID to $RUN/lima-boot-done, which the host
-# agent waits for. Failing modules or provisioners are reported and make the exit code 1.
+# agent waits for. Failing modules or provisioners are reported and make the exit code 1; a failing
+# module (or boot.sh stopping early) also leaves its exit status and error output in
+# $RUN/lima-boot-failed/<module>.log, so that the host agent fails a requirement that module
+# should have met at once, with the reason, instead of waiting for it until it times out.
 set -eu
 
 log() { echo "LIMA $(date -Iseconds)| $*"; }
@@ -32,16 +35,37 @@ export_pam_env() {
 	done <"$1"
 }
 
+# record_failure STEP STATUS ERROR_FILE: the failure report of one boot step for the host agent.
+record_failure() {
+	{
+		echo "$1 failed with exit status $2; the last lines of its error output:"
+		tail -n 20 "$3" 2>/dev/null | sed 's/^/  /'
+	} >"$LIMA_BOOT_FAILED/$1.log"
+}
+
 run_modules() {
 	[ -d "$1" ] || return 0
 	for module in "$1"/*.sh; do
 		[ -e "$module" ] || continue
 		log "Executing $module"
-		if ! "$module"; then
+		# stderr goes through a file (copied to the log afterwards), not a pipe: a daemon a module
+		# leaves running would hold a pipe open and hang the boot.
+		errors="$(mktemp)"
+		status=0
+		"$module" 2>"$errors" || status=$?
+		cat "$errors" >&2
+		if [ "$status" != 0 ]; then
 			warn "Failed to execute $module"
+			record_failure "$(basename "$module")" "$status" "$errors"
 			CODE=1
 		fi
+		rm -f "$errors"
 	done
+}
+
+# EXIT trap: boot.sh stopping before its end (set -e) is a failure of every step not run yet.
+on_exit() {
+	[ "$BOOT_FINISHED" = 1 ] || echo "boot.sh stopped early with exit status $1 (see /var/log/cloud-init-output.log)" >"$LIMA_BOOT_FAILED/boot.sh.log"
 }
 
 # Value of the variable named $1 (POSIX sh has no ${!name}).
@@ -219,6 +243,14 @@ export_lines "$LIMA_CIDATA_MNT/lima.env"
 export_lines "$LIMA_CIDATA_MNT/param.env"
 export_pam_env "$LIMA_CIDATA_MNT/etc_environment"
 
+# The IID tells this boot's failure reports from those of an earlier one (/var/run may persist).
+LIMA_BOOT_FAILED="$RUN/lima-boot-failed"
+BOOT_FINISHED=0
+rm -rf "$LIMA_BOOT_FAILED"
+mkdir -p "$LIMA_BOOT_FAILED"
+echo "$LIMA_CIDATA_IID" >"$LIMA_BOOT_FAILED/iid"
+trap 'on_exit $?' EXIT
+
 PATH="$LIMA_CIDATA_MNT/util:$PATH"
 export PATH
 
@@ -249,4 +281,5 @@ else
 fi
 
 log "Exiting with code $CODE"
+BOOT_FINISHED=1
 exit "$CODE"

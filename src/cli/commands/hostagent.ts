@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { instanceDir } from "../../store/dirnames.js";
 import { HostAgentPID } from "../../store/filenames.js";
-import { runHostAgent } from "../../hostagent/hostagent.js";
+import { runHostAgent, StopRequest } from "../../hostagent/hostagent.js";
 import { configureLogger } from "../../log/logger.js";
 import { LimaError } from "../../util/errors.js";
 import { boolFlag, checkArgs, refuseUnsupportedFlag } from "../flags.js";
@@ -25,6 +25,8 @@ export function register(program: Command): Command {
   boolFlag(cmd, "--run-gui", "Run GUI synchronously within hostagent");
   boolFlag(cmd, "--progress", "Show provision script progress by tailing cloud-init logs");
   cmd.action(async (_a: string | undefined, opts: { pidfile?: string; socket?: string; guestagent?: string; nerdctlArchive?: string }) => {
+    // First of all: from here on SIGINT/SIGTERM stop the VM (once started) instead of orphaning it.
+    const stop = new StopRequest();
     checkArgs(cmd, cmd.args, 1, 1);
     refuseUnsupportedFlag(cmd, "progress", PROGRESS_FLAG, PROGRESS_UNSUPPORTED);
     if (!opts.socket) throw new LimaError("socket must be specified (limactl version mismatch?)");
@@ -40,7 +42,7 @@ export function register(program: Command): Command {
         debug: globals().debug,
         guestAgentBinary: opts.guestagent,
         nerdctlArchive: opts.nerdctlArchive,
-      });
+      }, stop);
     } finally {
       // The host agent is a process of its own: once it is done, nothing it started (a listener
       // left open by a failed set-up, ssh children) may keep it alive.

@@ -19,7 +19,7 @@ import { isProcessAlive, readPidFile } from "../../store/pidfile.js";
 import { LimaError, errorMessage, isErrno } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import type { SemVer } from "../../version.js";
-import type { Driver, DriverInfo, StartedVM } from "../driver.js";
+import type { Driver, StopOptions, DriverInfo, StartedVM } from "../driver.js";
 import { checkCPUModel, chooseAccel, resolveCPUModel } from "./accel.js";
 import { FD_CONNECT_PATTERN, type QemuArgsInput, type QemuMountInput, type QemuNetworkInput, VIRTIO_PORT, buildQemuCommandLine } from "./cmdline.js";
 import { SUPPORTED_IMAGE_FORMATS, ensureDisk } from "./disk.js";
@@ -31,6 +31,11 @@ import { pathExists } from "../../util/fsutil.js";
 const execFileAsync = promisify(execFile);
 
 export const DEFAULT_STOP_TIMEOUT_MS = 3 * 60_000;
+/**
+ * A guest that is still booting drops a power-button press (nothing listens yet), so the button
+ * is pressed again at this pace until the guest powers off or the stop times out.
+ */
+const DEFAULT_POWERDOWN_REPEAT_MS = 10_000;
 const PID_FILE_TIMEOUT_MS = 30_000;
 const POLL_MS = 100;
 const STDERR_TAIL_LINES = 20;
@@ -38,6 +43,8 @@ const STDERR_TAIL_LINES = 20;
 export interface QemuDriverOptions {
   /** Graceful shutdown deadline before SIGKILL (Lima: 3 min). */
   stopTimeoutMs?: number;
+  /** Pause between power-button presses while the guest has not powered off. */
+  powerdownRepeatMs?: number;
   /** How long start() waits for QEMU to write `qemu.pid`. */
   pidFileTimeoutMs?: number;
   /** Environment for `QEMU_SYSTEM_*` and `LIMA_QEMU_ACCEL` (default process.env). */
@@ -81,6 +88,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
       resolve(value);
     });
   });
+}
+
+/** Sends system_powerdown; returns the error instead of throwing. */
+async function pressPowerButton(qmpSock: string, again: boolean): Promise<unknown> {
+  logger.info(`Sending QMP system_powerdown command${again ? " again (a booting guest may have missed it)" : ""}`);
+  try {
+    await qmpExecute(qmpSock, "system_powerdown");
+    return undefined;
+  } catch (err) {
+    if (again) logger.debug("failed to send system_powerdown again", { error: err });
+    return err;
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -172,27 +191,35 @@ export class QemuDriver implements Driver {
     return { exited: vm.ended.then((how) => (vm.stopping ? undefined : new LimaError(`QEMU exited unexpectedly (${how})${stderrSuffix(vm)}`))) };
   }
 
-  async stop(): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
     const vm = this.vm ?? this.adoptRunningVM();
     if (!vm) return;
     vm.stopping = true;
+    if (options.force) {
+      logger.info("Killing QEMU: the guest has not run yet");
+      await this.killVM(vm);
+      return;
+    }
     logger.info("Shutting down QEMU with the power button");
     const qmpSock = path.join(this.instance().dir, filenames.QMPSock);
-    try {
-      logger.info("Sending QMP system_powerdown command");
-      await qmpExecute(qmpSock, "system_powerdown");
-    } catch (err) {
-      const what = err instanceof QMPError ? "failed to send system_powerdown command via" : "failed to connect to";
-      logger.warn(`${what} the QMP socket ${q(qmpSock)}, forcibly killing QEMU`, { error: err });
+    const firstError = await pressPowerButton(qmpSock, false);
+    if (firstError !== undefined) {
+      const what = firstError instanceof QMPError ? "failed to send system_powerdown command via" : "failed to connect to";
+      logger.warn(`${what} the QMP socket ${q(qmpSock)}, forcibly killing QEMU`, { error: firstError });
       await this.killVM(vm);
       return;
     }
     const timeoutMs = this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-    const how = await withTimeout(vm.ended, timeoutMs);
-    if (how === undefined) {
-      logger.warn(`QEMU did not exit in ${goDuration(timeoutMs)}, forcibly killing QEMU`);
-      await this.killVM(vm);
-      return;
+    const deadline = Date.now() + timeoutMs;
+    const repeatMs = this.options.powerdownRepeatMs ?? DEFAULT_POWERDOWN_REPEAT_MS;
+    while ((await withTimeout(vm.ended, Math.max(0, Math.min(repeatMs, deadline - Date.now())))) === undefined) {
+      if (Date.now() >= deadline) {
+        logger.warn(`QEMU did not exit in ${goDuration(timeoutMs)}, forcibly killing QEMU`);
+        await this.killVM(vm);
+        return;
+      }
+      // A failure here is QEMU closing QMP as it exits; the next wait tells.
+      await pressPowerButton(qmpSock, true);
     }
     logger.info("QEMU has exited");
     await this.removeVNCFiles();

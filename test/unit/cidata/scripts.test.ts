@@ -109,7 +109,7 @@ describe("boot.sh end to end (private mount namespace)", { skip: namespaceAvaila
     const modules: Record<string, string> = {
       "boot.essential.Linux/00-essential.sh": `#!/bin/sh\ntouch '${out}/essential-ran'\n${opts.rebootRequired ? 'touch "$LIMA_REBOOT_REQUIRED"\n' : ""}`,
       "boot.Linux/01-env.sh": `#!/bin/sh\nprintf '%s|' "$LIMA_CIDATA_NAME" "$PARAM_GREETING" "$FOO" "$QUOTED" "$(command -v compare_version.sh)" >'${out}/env'\n`,
-      "boot.Linux/02-fails.sh": "#!/bin/sh\nexit 3\n",
+      "boot.Linux/02-fails.sh": "#!/bin/sh\necho progress\necho 'tar: bin/nerdctl: Not found in archive' >&2\nexit 3\n",
       "provision.system/00000001": `#!/bin/sh\necho "system $PARAM_GREETING" >'${out}/system'\n`,
       "provision.data/00000000": "key=value\n",
     };
@@ -163,7 +163,21 @@ exit "$code"`;
     const hosts = await read("etc-up/hosts");
     assert.equal(hosts.match(/host\.lima\.internal/g)?.length, 1);
     assert.match(hosts, /\n192\.168\.5\.2\thost\.lima\.internal\n$/);
-    assert.match(await read("boot.log"), /WARNING: Failed to execute .*02-fails\.sh/);
+    assert.match(await read("boot.log"), /progress\ntar: bin\/nerdctl: Not found in archive\n.*WARNING: Failed to execute .*02-fails\.sh/);
+    // The failure report the host agent shows instead of waiting for a requirement 02-fails.sh should meet.
+    assert.equal(await read("run-copy/lima-boot-failed/iid"), "iid-1700000000\n");
+    assert.equal(await read("run-copy/lima-boot-failed/02-fails.sh.log"), "02-fails.sh failed with exit status 3; the last lines of its error output:\n  tar: bin/nerdctl: Not found in archive\n");
+    await assert.rejects(readFile(path.join(work, "run-copy/lima-boot-failed/boot.sh.log")), { code: "ENOENT" });
+    await assert.rejects(readFile(path.join(work, "run-copy/lima-boot-failed/01-env.sh.log")), { code: "ENOENT" });
+  });
+
+  it("reports boot.sh stopping early", async () => {
+    const { mnt, work } = await cidata("abort", {});
+    // provision.data copies with `cp` under set -e: an unwritable target stops boot.sh.
+    await writeFile(path.join(mnt, "lima.env"), `${await readFile(path.join(mnt, "lima.env"), "utf8")}LIMA_CIDATA_DATAFILE_00000000_PATH=/proc/version/x\n`);
+    assert.notEqual(boot(work, mnt), 0);
+    assert.match(await readFile(path.join(work, "run-copy/lima-boot-failed/boot.sh.log"), "utf8"), /^boot\.sh stopped early with exit status [1-9]\d* /);
+    await assert.rejects(readFile(path.join(work, "run-copy/lima-boot-done")), { code: "ENOENT" });
   });
 
   it("runs only the essential modules in plain mode", async () => {

@@ -9,6 +9,7 @@ import "../../../../src/driver/qemu/index.js";
 import { QemuDriver, goDuration } from "../../../../src/driver/qemu/qemu.js";
 import { qmpExecute } from "../../../../src/driver/qemu/qmp.js";
 import { lookupDriver } from "../../../../src/driver/registry.js";
+import { configureLogger } from "../../../../src/log/logger.js";
 import type { Instance } from "../../../../src/store/instance.js";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "qemu-drv-"));
@@ -37,8 +38,8 @@ async function newInstance(status: Instance["status"] = "Stopped"): Promise<Inst
   };
 }
 
-function configured(inst: Instance, stopTimeoutMs = 1500): QemuDriver {
-  const driver = new QemuDriver({ stopTimeoutMs, env, cacheDir: tmp });
+function configured(inst: Instance, stopTimeoutMs = 1500, powerdownRepeatMs?: number): QemuDriver {
+  const driver = new QemuDriver({ stopTimeoutMs, env, cacheDir: tmp, powerdownRepeatMs });
   driver.configure(inst);
   return driver;
 }
@@ -116,6 +117,33 @@ describe("QemuDriver", () => {
     await driver.stop(); // nothing in the guest handles ACPI: times out, then SIGKILL
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 1400 && elapsed < 10_000, `stop took ${elapsed}ms`);
+    assert.equal(alive(pid), false);
+    assert.equal(existsSync(path.join(inst.dir, "qemu.pid")), false);
+    assert.equal(await vm.exited, undefined);
+  });
+
+  it("presses the power button again while the guest ignores it (a booting guest misses it)", async () => {
+    const logs: string[] = [];
+    configureLogger({ write: (line) => void logs.push(line), level: "info", format: "text", isTTY: false });
+    const inst = await newInstance();
+    const driver = configured(inst, 1500, 400);
+    await driver.start();
+    const pid = pidOf(inst);
+    await driver.stop();
+    assert.equal(alive(pid), false);
+    const again = logs.filter((l) => l.includes("Sending QMP system_powerdown command again")).length;
+    assert.ok(again >= 2, logs.join("\n"));
+    assert.ok(logs.some((l) => l.includes("QEMU did not exit in 1.5s, forcibly killing QEMU")));
+  });
+
+  it("kills QEMU at once when asked to force the stop (the guest has not run yet)", async () => {
+    const inst = await newInstance();
+    const driver = configured(inst, 60_000);
+    const vm = await driver.start();
+    const pid = pidOf(inst);
+    const started = Date.now();
+    await driver.stop({ force: true });
+    assert.ok(Date.now() - started < 5_000);
     assert.equal(alive(pid), false);
     assert.equal(existsSync(path.join(inst.dir, "qemu.pid")), false);
     assert.equal(await vm.exited, undefined);

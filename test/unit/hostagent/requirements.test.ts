@@ -1,0 +1,66 @@
+// The requirement scripts run for real under /bin/sh, with /run moved to a temp dir.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { bootStepCheck, essentialRequirements, finalRequirements, HOPELESS_EXIT, optionalRequirements } from "../../../src/hostagent/requirements.js";
+
+const IID = "iid-42";
+
+function runIn(run: string, script: string): { status: number | null; stderr: string } {
+  const res = spawnSync("/bin/sh", ["-s"], { input: script.replaceAll("/run/", `${run}/`), encoding: "utf8" });
+  return { status: res.status, stderr: res.stderr };
+}
+
+describe("requirements met by a boot step", () => {
+  const script = bootStepCheck('test -e /run/thing', IID, "40-install-containerd.sh", "Fix `containerd.archives`.");
+
+  it("pass once met, and wait (exit 1) while the boot goes on", () => {
+    const run = mkdtempSync(path.join(os.tmpdir(), "run-"));
+    assert.equal(runIn(run, script).status, 1);
+    mkdirSync(path.join(run, "lima-boot-failed"));
+    writeFileSync(path.join(run, "lima-boot-failed", "iid"), `${IID}\n`);
+    writeFileSync(path.join(run, "lima-boot-failed", "30-install-packages.sh.log"), "another step failed\n");
+    assert.equal(runIn(run, script).status, 1, "another step's failure is not this requirement's");
+    writeFileSync(path.join(run, "thing"), "");
+    assert.equal(runIn(run, script).status, 0);
+  });
+
+  it("give up at once with the step's failure report and the fix", () => {
+    const run = mkdtempSync(path.join(os.tmpdir(), "run-"));
+    mkdirSync(path.join(run, "lima-boot-failed"));
+    writeFileSync(path.join(run, "lima-boot-failed", "iid"), "iid-of-an-earlier-boot\n");
+    writeFileSync(path.join(run, "lima-boot-failed", "40-install-containerd.sh.log"), "old report\n");
+    assert.equal(runIn(run, script).status, 1, "a report of an earlier boot does not count");
+    writeFileSync(path.join(run, "lima-boot-failed", "iid"), `${IID}\n`);
+    writeFileSync(path.join(run, "lima-boot-failed", "40-install-containerd.sh.log"), "40-install-containerd.sh failed with exit status 2; ...\n  tar: bin/nerdctl: Not found in archive\n");
+    const res = runIn(run, script);
+    assert.equal(res.status, HOPELESS_EXIT);
+    assert.equal(res.stderr, "40-install-containerd.sh failed with exit status 2; ...\n  tar: bin/nerdctl: Not found in archive\nFix `containerd.archives`.\n");
+  });
+
+  it("give up once boot.sh stopped early or the boot is over", () => {
+    const run = mkdtempSync(path.join(os.tmpdir(), "run-"));
+    mkdirSync(path.join(run, "lima-boot-failed"));
+    writeFileSync(path.join(run, "lima-boot-failed", "iid"), `${IID}\n`);
+    writeFileSync(path.join(run, "lima-boot-done"), `${IID}\n`);
+    const done = runIn(run, script);
+    assert.equal(done.status, HOPELESS_EXIT);
+    assert.match(done.stderr, /^The boot scripts have finished without meeting it\.\nFix `containerd\.archives`\.\n$/);
+    writeFileSync(path.join(run, "lima-boot-done"), "");
+    writeFileSync(path.join(run, "lima-boot-failed", "boot.sh.log"), "boot.sh stopped early with exit status 1\n");
+    assert.equal(runIn(run, script).status, HOPELESS_EXIT);
+  });
+
+  it("bind the boot-made requirements to their steps and name the fix for containerd", () => {
+    const config = { arch: "x86_64" as const, containerd: { user: true, archives: [{ location: "/tmp/nerdctl.tgz", arch: "x86_64" as const }] } };
+    const scripts = [...essentialRequirements(config, IID), ...optionalRequirements(config, IID, "/h/i/lima.yaml"), ...finalRequirements(IID)].map((r) => `${r.description}: ${r.script}`);
+    assert.ok(scripts.some((s) => s.startsWith("user session is ready for ssh:") && s.includes('"$dir/07-etc-environment.sh.log"')));
+    const containerd = scripts.find((s) => s.startsWith("containerd binaries to be installed:")) ?? "";
+    assert.ok(containerd.includes('"$dir/40-install-containerd.sh.log"'));
+    assert.ok(containerd.includes('Fix `containerd.archives` (now "/tmp/nerdctl.tgz") in "/h/i/lima.yaml" to name a nerdctl-full archive for x86_64, or set `containerd.system: false` and `containerd.user: false`'));
+    assert.ok(scripts.some((s) => s.startsWith("boot scripts must have finished:") && s.includes('"$dir/boot.sh.log"')));
+  });
+});
