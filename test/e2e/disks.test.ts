@@ -15,7 +15,11 @@ const lockFile = path.join(diskDir, "in_use_by");
 const fakeQemu = path.join(home.dir, "fake-qemu");
 const HOST_AGENT_MS = 60_000;
 
-/** Answers --version and the help probes; at launch writes -pidfile, or fails when FAKE_QEMU_FAIL is set. */
+/**
+ * Answers --version and the help probes; at launch writes -pidfile and serves QMP on the
+ * `char-qmp` socket (greeting, a reply to every command, exit on system_powerdown), or fails
+ * when FAKE_QEMU_FAIL is set.
+ */
 const FAKE_QEMU = `#!/bin/sh
 case "$*" in
   --version) echo "QEMU emulator version 9.2.0"; exit 0 ;;
@@ -23,9 +27,28 @@ case "$*" in
   *help*) exit 0 ;;
 esac
 [ -n "\${FAKE_QEMU_FAIL:-}" ] && { echo "fake qemu: refusing to start" >&2; exit 1; }
-while [ $# -gt 0 ]; do [ "$1" = -pidfile ] && pidfile=$2; shift; done
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -pidfile) pidfile=$2 ;;
+    socket,id=char-qmp,path=*) qmp=\${1#socket,id=char-qmp,path=}; qmp=\${qmp%%,*} ;;
+  esac
+  shift
+done
 echo $$ > "$pidfile"
-exec sleep 600
+exec python3 -c '
+import json, socket, sys
+server = socket.socket(socket.AF_UNIX)
+server.bind(sys.argv[1])
+server.listen()
+while True:
+    conn, _ = server.accept()
+    conn.sendall(b"{\\"QMP\\": {\\"version\\": {}, \\"capabilities\\": []}}\\r\\n")
+    for line in conn.makefile():
+        conn.sendall(b"{\\"return\\": {}}\\r\\n")
+        if json.loads(line).get("execute") == "system_powerdown":
+            sys.exit(0)
+    conn.close()
+' "$qmp"
 `;
 const qemuEnv = { QEMU_SYSTEM_X86_64: fakeQemu, LIMA_QEMU_ACCEL: "tcg" };
 

@@ -45,7 +45,7 @@ export interface QemuDriverOptions {
   stopTimeoutMs?: number;
   /** Pause between power-button presses while the guest has not powered off. */
   powerdownRepeatMs?: number;
-  /** How long start() waits for QEMU to write `qemu.pid`. */
+  /** How long start() waits for QEMU to write `qemu.pid`, and again for it to answer on QMP. */
   pidFileTimeoutMs?: number;
   /** Environment for `QEMU_SYSTEM_*` and `LIMA_QEMU_ACCEL` (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -187,6 +187,7 @@ export class QemuDriver implements Driver {
     const vm = spawnQemu(exe, finalArgs, sockets);
     this.vm = vm;
     await this.waitForPidFile(vm);
+    await this.waitForQMP(vm);
     if (input.os === "Windows" && !(config.firmware?.legacyBIOS ?? false)) void this.sendEnter();
     return { exited: vm.ended.then((how) => (vm.stopping ? undefined : new LimaError(`QEMU exited unexpectedly (${how})${stderrSuffix(vm)}`))) };
   }
@@ -416,6 +417,31 @@ export class QemuDriver implements Driver {
       if (Date.now() > deadline) {
         await this.killVM(vm);
         throw new LimaError(`timeout waiting for ${pidFile}`);
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  /**
+   * QEMU writes `qemu.pid` before it opens the disks and builds the machine, so a QEMU that is about
+   * to fail (a missing cidata.iso) can look started. Its QMP monitor answers only from the main
+   * loop on, once the machine exists: that is when the VM runs.
+   */
+  private async waitForQMP(vm: VMProcess): Promise<void> {
+    const qmpSock = path.join(this.instance().dir, filenames.QMPSock);
+    const deadline = Date.now() + (this.options.pidFileTimeoutMs ?? PID_FILE_TIMEOUT_MS);
+    let ended: string | undefined;
+    void vm.ended.then((how) => (ended = how));
+    for (;;) {
+      const answered = await qmpExecute(qmpSock, "query-status").then(
+        () => true,
+        () => false,
+      );
+      if (ended !== undefined) throw new LimaError(`QEMU exited while starting (${ended})${stderrSuffix(vm)}`);
+      if (answered) return;
+      if (Date.now() > deadline) {
+        await this.killVM(vm);
+        throw new LimaError(`timeout waiting for QEMU to answer on ${qmpSock}${stderrSuffix(vm)}`);
       }
       await sleep(POLL_MS);
     }

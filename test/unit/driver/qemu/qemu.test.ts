@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +13,16 @@ import { configureLogger } from "../../../../src/log/logger.js";
 import type { Instance } from "../../../../src/store/instance.js";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "qemu-drv-"));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+after(() => {
+  // A test that failed half-way must not leave its QEMU running: it would keep this file's
+  // process alive until the runner's timeout, and eat the CPU of every test after it.
+  for (const name of existsSync(tmp) ? readdirSync(tmp) : []) {
+    // Only QEMU: one test writes this very process's pid into a qemu.pid.
+    const pid = Number.parseInt(readFileOr(path.join(tmp, name, "qemu.pid")), 10);
+    if (pid > 0 && readFileOr(`/proc/${pid}/cmdline`).includes("qemu-system")) process.kill(pid, "SIGKILL");
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
 const env = { ...process.env, LIMA_QEMU_ACCEL: "tcg" };
 let counter = 0;
 
@@ -42,6 +51,14 @@ function configured(inst: Instance, stopTimeoutMs = 1500, powerdownRepeatMs?: nu
   const driver = new QemuDriver({ stopTimeoutMs, env, cacheDir: tmp, powerdownRepeatMs });
   driver.configure(inst);
   return driver;
+}
+
+function readFileOr(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 const pidOf = (inst: Instance): number => Number(readFileSync(path.join(inst.dir, "qemu.pid"), "utf8").trim());
@@ -183,7 +200,8 @@ describe("QemuDriver", () => {
   it("fails to start when QEMU exits early, and refuses a running qemu.pid", async () => {
     const inst = await newInstance();
     rmSync(path.join(inst.dir, "cidata.iso"));
-    await assert.rejects(configured(inst).start(), /QEMU exited before writing .*qemu\.pid.*\(exit status 1\).*cidata\.iso/s);
+    // QEMU may write qemu.pid before it opens the missing drive: either way start() must fail.
+    await assert.rejects(configured(inst).start(), /QEMU exited (before writing .*qemu\.pid|while starting).*\(exit status 1\).*cidata\.iso/s);
     const running = await newInstance();
     writeFileSync(path.join(running.dir, "qemu.pid"), `${process.pid}\n`);
     await assert.rejects(configured(running).start(), /QEMU is already running for this instance/);
