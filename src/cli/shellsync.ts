@@ -148,8 +148,13 @@ export function statsText(s: RsyncStats): string {
   return `added: ${s.added}, deleted: ${s.deleted}, modified: ${s.modified}, metadata: ${s.metadata}`;
 }
 
+interface DryRun {
+  output: string;
+  stats: RsyncStats;
+}
+
 /** A dry run of the copy back: its itemized output and the counts. */
-async function dryRunStats(inst: Instance, guestDir: string, hostDir: string): Promise<{ output: string; stats: RsyncStats }> {
+async function dryRunStats(inst: Instance, guestDir: string, hostDir: string): Promise<DryRun> {
   const args = rsyncArgv(inst, { recursive: false, verbose: true, extra: ["--dry-run", "--itemize-changes", "-ah", "--delete"], toHost: true }, [rsyncGuestPath(inst, guestDir), path.dirname(hostDir)]);
   logger.debug(`executing rsync for stats: ${args.join(" ")}`);
   const res = await run("rsync", args, "pipe");
@@ -228,8 +233,7 @@ async function syncBack(inst: Instance, plan: SyncPlan, tty: boolean): Promise<v
 }
 
 async function askAndCopyBack(inst: Instance, plan: SyncPlan, guestSource: string, copyBack: () => Promise<void>, discard: () => void): Promise<void> {
-  const guestDir = guestDirForRsync(plan);
-  const dry = await dryRunStats(inst, guestDir, plan.hostDir).catch((err: unknown) => {
+  const dry = await dryRunStats(inst, guestDirForRsync(plan), plan.hostDir).catch((err: unknown) => {
     logger.warn("failed to get rsync stats", { error: err });
     return undefined;
   });
@@ -240,52 +244,65 @@ async function askAndCopyBack(inst: Instance, plan: SyncPlan, guestSource: strin
     return;
   }
   const message = `⚠️ Accept the changes?${summary ? ` (${summary})` : ""}`;
-  const options = ["Yes", "No", "View the changed contents"];
-  let tmpBase: string;
-  try {
-    tmpBase = mkdtempSync(path.join(os.tmpdir(), "lima-guest-synced-"));
-  } catch (err) {
-    throw new LimaError(`failed to create temporary directory: ${errorMessage(err)}; preserving guest synced workdir at ${plan.guestDir}`);
-  }
-  try {
-    const hostTmpDest = path.join(tmpBase, path.basename(plan.hostDir));
-    mkdirSync(hostTmpDest, { recursive: true });
+  await withTempCopyDir(plan, async (hostTmpDest) => {
     let fetched = false;
     for (;;) {
-      let answer: number;
-      try {
-        answer = await select(message, options);
-      } catch (err) {
-        throw new LimaError(`failed to open TUI: ${errorMessage(err)}; preserving guest synced workdir at ${plan.guestDir}`);
-      }
+      const answer = await ask(message, plan);
       if (answer === ACCEPT) return await copyBack();
       if (answer === REJECT) {
         discard();
         logger.info("Skipping syncing back the changes to host.");
         return;
       }
-      const diffAvailable = hasDiff();
-      if (!diffAvailable) logger.warn("`diff` not found; showing rsync dry-run output only");
-      if (diffAvailable && !fetched) {
-        try {
-          await mirror(inst, guestSource, hostTmpDest, true);
-        } catch (err) {
-          throw new LimaError(`failed to sync back the changes from guest instance to host temporary directory: ${errorMessage(err)}`);
-        }
-        fetched = true;
-      }
-      await showChanges(changesHeader(dry, diffAvailable), diffAvailable ? ["-ruN", "--color=always", plan.hostDir, hostTmpDest] : undefined);
+      fetched = await viewChanges(inst, plan, guestSource, hostTmpDest, dry, fetched);
     }
+  });
+}
+
+async function ask(message: string, plan: SyncPlan): Promise<number> {
+  try {
+    return await select(message, ["Yes", "No", "View the changed contents"]);
+  } catch (err) {
+    throw new LimaError(`failed to open TUI: ${errorMessage(err)}; preserving guest synced workdir at ${plan.guestDir}`);
+  }
+}
+
+/** Runs `fn` with an empty host directory named like the synced one, removed afterwards. */
+async function withTempCopyDir(plan: SyncPlan, fn: (dir: string) => Promise<void>): Promise<void> {
+  let base: string;
+  try {
+    base = mkdtempSync(path.join(os.tmpdir(), "lima-guest-synced-"));
+    mkdirSync(path.join(base, path.basename(plan.hostDir)));
+  } catch (err) {
+    throw new LimaError(`failed to create temporary directory: ${errorMessage(err)}; preserving guest synced workdir at ${plan.guestDir}`);
+  }
+  try {
+    await fn(path.join(base, path.basename(plan.hostDir)));
   } finally {
     try {
-      rmSync(tmpBase, { recursive: true, force: true });
+      rmSync(base, { recursive: true, force: true });
     } catch (err) {
-      logger.warn(`Failed to clean up temporary directory ${tmpBase}`, { error: err });
+      logger.warn(`Failed to clean up temporary directory ${base}`, { error: err });
     }
   }
 }
 
-function changesHeader(dry: { output: string; stats: RsyncStats } | undefined, diffAvailable: boolean): string {
+/** "View the changed contents": fetch the guest copy once into `hostTmpDest`, page the stats and the diff. Returns whether it is fetched. */
+async function viewChanges(inst: Instance, plan: SyncPlan, guestSource: string, hostTmpDest: string, dry: DryRun | undefined, fetched: boolean): Promise<boolean> {
+  const diffAvailable = hasDiff();
+  if (!diffAvailable) logger.warn("`diff` not found; showing rsync dry-run output only");
+  if (diffAvailable && !fetched) {
+    try {
+      await mirror(inst, guestSource, hostTmpDest, true);
+    } catch (err) {
+      throw new LimaError(`failed to sync back the changes from guest instance to host temporary directory: ${errorMessage(err)}`);
+    }
+  }
+  await showChanges(changesHeader(dry, diffAvailable), diffAvailable ? ["-ruN", "--color=always", plan.hostDir, hostTmpDest] : undefined);
+  return fetched || diffAvailable;
+}
+
+function changesHeader(dry: DryRun | undefined, diffAvailable: boolean): string {
   if (!dry) return "";
   const diffHead = diffAvailable ? `${GRAY}--- detailed diff --- ${NO_COLOR}` : `${GRAY}--- detailed diff unavailable (\`diff\` not found) --- ${NO_COLOR}`;
   return `${GRAY}--- rsync dry-run statistics ---${NO_COLOR}\n${statsText(dry.stats)}\n\n${dry.output}\n\n\n${diffHead}\n`;

@@ -14,6 +14,8 @@ const instDir = path.join(home.dir, NAME);
 const GUEST_HOME = "/home/lima.guest";
 const BOOT_MS = 15 * 60_000;
 const PROMPT_MS = 120_000;
+/** `ssh -O exit` only asks: the master finishes its exit right after the answer. */
+const MASTER_EXIT_MS = 10_000;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "lima-shellcopy-"));
 
 /** Every path under `root`, relative, sorted; directories end in `/`. */
@@ -102,6 +104,14 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}): Interactive {
 function masterPid(): number {
   const res = spawnSync("ssh", ["-F", path.join(instDir, "ssh.config"), "-O", "check", `lima-${NAME}`], { encoding: "utf8" });
   return Number(/pid=(\d+)/.exec(res.stderr)?.[1] ?? 0);
+}
+
+async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function alive(pid: number): boolean {
@@ -234,7 +244,7 @@ describe("shell and copy against a real guest", { timeout: 60 * 60_000 }, () => 
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.stdout, "ok\n");
     assert.match(res.stderr, /Exiting ssh session for the instance `shellcopy`/);
-    assert.ok(!alive(before), "the old master has exited");
+    await waitUntil("the old master to exit", () => !alive(before), MASTER_EXIT_MS);
     const after = masterPid();
     assert.ok(after > 0 && after !== before, "a new master serves the instance");
 
