@@ -1,8 +1,10 @@
 import { spawn, spawnSync } from "node:child_process";
+import { statSync } from "node:fs";
 import type { Command } from "commander";
 import type { Instance } from "../../store/instance.js";
 import { isDebug, logger } from "../../log/logger.js";
 import { sshCommand } from "../../sshutil/command.js";
+import { hostHasRsync, rsyncArgv, rsyncGuestPath } from "../../sshutil/rsync.js";
 import { commonOpts, shellQuote, sshArgs, sshOpts } from "../../sshutil/sshutil.js";
 import { ExitCodeError, LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
@@ -15,6 +17,9 @@ interface CopyPath {
 }
 
 type Backend = "scp" | "rsync";
+
+/** Bound on the quick guest checks (is rsync there, is a path a directory). */
+const GUEST_CHECK_TIMEOUT_MS = 30_000;
 
 export function register(program: Command): Command {
   const cmd = program
@@ -34,7 +39,7 @@ export function register(program: Command): Command {
     for (const arg of cmd.args) paths.push(await parsePath(arg));
     const backend = chooseBackend(opts.backend, paths);
     const verbose = opts.verbose === true || isDebug();
-    const argv = backend === "rsync" ? rsyncArgs(paths, opts.recursive === true, verbose) : scpArgs(paths, opts.recursive === true, verbose);
+    const argv = backend === "rsync" ? rsyncCommand(paths, opts.recursive === true, verbose) : scpArgs(paths, opts.recursive === true, verbose);
     logger.debug(`executing ${argv.join(" ")}`);
     const code = await new Promise<number>((resolve, reject) => {
       const child = spawn(argv[0] ?? backend, argv.slice(1), { stdio: "inherit" });
@@ -56,22 +61,36 @@ async function parsePath(arg: string): Promise<CopyPath> {
   return { instance: inst, path: p };
 }
 
-function hasRsync(): boolean {
-  return spawnSync("sh", ["-c", "command -v rsync"], { stdio: "ignore" }).status === 0;
+/** Runs a command in the guest over the instance's SSH options; whether it exited 0. */
+function guestSucceeds(inst: Instance, command: string): boolean {
+  const [ssh, ...prefix] = sshCommand();
+  const argv = [...prefix, ...sshArgs(sshOpts(inst.dir, inst.config ?? {})), "-p", String(inst.sshLocalPort), "127.0.0.1", "--", command];
+  return spawnSync(ssh ?? "ssh", argv, { stdio: "ignore", timeout: GUEST_CHECK_TIMEOUT_MS }).status === 0;
 }
 
-function guestHasRsync(inst: Instance): boolean {
-  const res = spawnSync("ssh", [...sshArgs(sshOpts(inst.dir, inst.config ?? {})), "-p", String(inst.sshLocalPort), "127.0.0.1", "--", "command -v rsync"], { stdio: "ignore", timeout: 30_000 });
-  return res.status === 0;
+/** A guest path as a shell word: `~` stays expandable, the empty path is the home directory. */
+export function guestShellWord(p: string): string {
+  if (p === "" || p === "~") return "~";
+  if (p.startsWith("~/")) return `~/${shellQuote(p.slice(2))}`;
+  return shellQuote(p);
+}
+
+function isDirectory(p: CopyPath): boolean {
+  if (p.instance) return guestSucceeds(p.instance, `test -d ${guestShellWord(p.path)}`);
+  try {
+    return statSync(p.path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function chooseBackend(requested: string, paths: CopyPath[]): Backend {
   if (requested === "scp" || requested === "rsync") return requested;
   const remotes = paths.filter((p) => p.instance);
   const remoteToRemote = remotes.length === paths.length;
-  if (!hasRsync() || remoteToRemote) return "scp";
+  if (!hostHasRsync() || remoteToRemote) return "scp";
   const instances = [...new Map(remotes.map((p) => [p.instance?.name, p.instance as Instance])).values()];
-  return instances.every(guestHasRsync) ? "rsync" : "scp";
+  return instances.every((inst) => guestSucceeds(inst, "command -v rsync >/dev/null 2>&1")) ? "rsync" : "scp";
 }
 
 function remoteUser(inst: Instance): string {
@@ -90,19 +109,52 @@ function scpArgs(paths: CopyPath[], recursive: boolean, verbose: boolean): strin
   return args;
 }
 
-/** With -r, sources lose trailing slashes so rsync copies the directory itself, as `scp -r` does. */
-function rsyncPaths(paths: CopyPath[], recursive: boolean): CopyPath[] {
-  if (!recursive) return paths;
-  return paths.map((p, i) => (i < paths.length - 1 && p.path.length > 1 ? { ...p, path: p.path.replace(/\/+$/, "") } : p));
+/** What `scp -r` looks at to decide where a single source lands. */
+export interface CopyShape {
+  sourceIsDir: boolean;
+  targetIsDir: boolean;
 }
 
-function rsyncArgs(paths: CopyPath[], recursive: boolean, verbose: boolean): string[] {
-  const inst = paths.find((p) => p.instance)?.instance as Instance;
-  const [ssh, ...prefix] = sshCommand();
-  const sshCmd = [ssh ?? "ssh", ...prefix, ...sshArgs(sshOpts(inst.dir, inst.config ?? {})), "-p", String(inst.sshLocalPort)].map(shellQuote).join(" ");
-  const args = ["rsync", "-a", ...(verbose ? ["-v", "--progress"] : ["-q"]), ...(recursive ? ["-r"] : []), "-e", sshCmd, "--"];
-  for (const p of rsyncPaths(paths, recursive)) {
-    args.push(p.instance ? `${remoteUser(p.instance)}@127.0.0.1:${p.path}` : p.path);
-  }
-  return args;
+const stripSlashes = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, "") || "/" : p);
+/** `INST:` alone is the guest home: adding a slash would make it `/`. */
+const withSlash = (p: string): string => (p === "" || p.endsWith("/") ? p : `${p}/`);
+
+/**
+ * Rewrites paths so `rsync -r` lands where `scp -r` does: a directory copied onto an existing
+ * directory goes inside it under its own name; onto a missing path it becomes that path. rsync
+ * decides by trailing slashes instead (`SRC` nests, `SRC/` copies the contents), so the slashes
+ * are set from the shape of source and target. Trailing slashes the user typed do not matter to scp.
+ */
+export function scpPlacement(paths: readonly string[], recursive: boolean, shape: CopyShape | undefined): string[] {
+  if (!recursive) return [...paths];
+  const sources = paths.slice(0, -1).map(stripSlashes);
+  const target = paths.at(-1) ?? "";
+  if (!shape || sources.length !== 1) return [...sources, target];
+  const [source = ""] = sources;
+  if (shape.targetIsDir) return [source, withSlash(target)];
+  if (shape.sourceIsDir) return [withSlash(source), target];
+  return [source, target];
+}
+
+/** Asks the file systems only what scpPlacement needs: the target first, the source only if needed. */
+function copyShape(paths: CopyPath[], recursive: boolean): CopyShape | undefined {
+  if (!recursive || paths.length !== 2) return undefined;
+  const [source, target] = paths as [CopyPath, CopyPath];
+  const targetIsDir = isDirectory(target);
+  return { targetIsDir, sourceIsDir: !targetIsDir && isDirectory(source) };
+}
+
+function rsyncCommand(paths: CopyPath[], recursive: boolean, verbose: boolean): string[] {
+  const inst = paths.find((p) => p.instance)?.instance;
+  const placed = scpPlacement(
+    paths.map((p) => p.path),
+    recursive,
+    copyShape(paths, recursive),
+  );
+  const named = placed.map((p, i) => {
+    const owner = paths[i]?.instance;
+    return owner ? rsyncGuestPath(owner, p) : p;
+  });
+  const toHost = paths.at(-1)?.instance === undefined;
+  return ["rsync", ...rsyncArgv(inst, { recursive, verbose, toHost }, named)];
 }

@@ -8,6 +8,7 @@ import { DEFAULT_TIMEOUT_MS, startInstance } from "../../instance/start.js";
 import { logger } from "../../log/logger.js";
 import { inspect } from "../../store/store.js";
 import { sshCommand } from "../../sshutil/command.js";
+import { controlMasterExists, exitControlMaster, removeStaleControlMaster } from "../../sshutil/controlmaster.js";
 import { shellQuote, sshArgs, sshOpts } from "../../sshutil/sshutil.js";
 import { filterEnv } from "../../util/envfilter.js";
 import { ExitCodeError, LimaError } from "../../util/errors.js";
@@ -106,12 +107,16 @@ async function shell(args: string[], opts: ShellOptions): Promise<void> {
     await startInstance(inst, { timeoutMs: DEFAULT_TIMEOUT_MS, debug: globals().debug });
     inst = await inspect(name);
   }
-  if (opts.sync) throw new LimaError("`--sync` is not supported yet");
   const config = inst.config;
   if (!config) throw new LimaError(`instance ${JSON.stringify(name)} has no configuration`);
+  if (opts.reconnect && controlMasterExists(inst.dir)) await exitSSHSession(inst);
+  // Loaded only for --sync: plain `shell` start-up stays lean.
+  const sync = opts.sync ? (await import("../shellsync.js")).prepareSync(inst, opts.sync, opts.workdir) : undefined;
   const shellPath = opts.shell ?? config.user?.shell ?? '"$SHELL"';
   const env = opts.preserveEnv ? filterEnv() : [];
-  const script = remoteScript(workdirCommand(inst, opts.workdir, process.cwd(), os.homedir()), shellPath, command, env);
+  const cdCommand = sync ? `cd ${shellQuote(sync.guestDir)}` : workdirCommand(inst, opts.workdir, process.cwd(), os.homedir());
+  const script = remoteScript(cdCommand, shellPath, command, env);
+  await sync?.toGuest();
   const [ssh, ...sshPrefix] = sshCommand();
   const tty = Boolean(process.stdout.isTTY && process.stdin.isTTY);
   const sshArgv = [
@@ -134,4 +139,16 @@ async function shell(args: string[], opts: ShellOptions): Promise<void> {
     child.on("exit", (c, sig) => resolve(c ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : 1)));
   });
   if (code !== 0) throw new ExitCodeError(code);
+  await sync?.back(globals().tty);
+}
+
+/** `--reconnect`: end the ControlMaster so this ssh opens a new connection; clear a dead master's socket. */
+async function exitSSHSession(inst: Instance): Promise<void> {
+  logger.info(`Exiting ssh session for the instance ${q(inst.name)}`);
+  try {
+    exitControlMaster(inst);
+  } catch (err) {
+    if (!(await removeStaleControlMaster(inst.dir))) throw err;
+    logger.warn(`Removed stale ssh control socket for the instance ${q(inst.name)} after the master had already exited`, { error: err });
+  }
 }
