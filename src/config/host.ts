@@ -1,6 +1,5 @@
 // Host facts the defaults depend on, read from the real machine (kept apart so tests can inject them).
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,7 +9,7 @@ import { logger } from "../log/logger.js";
 import { isErrno } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { VERSION } from "../version.js";
-import type { FillContext } from "./defaults.js";
+import type { FillContext, HostUser } from "./defaults.js";
 import { lstatExists } from "../util/fsutil.js";
 
 const GO_ARCH: Readonly<Record<string, string>> = {
@@ -34,18 +33,40 @@ export function hostOS(): string {
   return GO_OS[process.platform] ?? process.platform;
 }
 
+interface StableFacts {
+  cpus: number;
+  memoryBytes: number;
+  user: Omit<HostUser, "home">;
+  timezone: string | undefined;
+}
+
+let cachedStableFacts: StableFacts | undefined;
+
+/** Facts that cannot change while limactl runs, read once per process: `limactl ls` loads many instances. */
+function stableFacts(): StableFacts {
+  if (cachedStableFacts) return cachedStableFacts;
+  const info = os.userInfo();
+  cachedStableFacts = {
+    cpus: os.availableParallelism(),
+    memoryBytes: os.totalmem(),
+    user: { name: info.username, uid: info.uid, comment: gecosName(info.uid) },
+    timezone: hostTimeZone(),
+  };
+  return cachedStableFacts;
+}
+
 /** Host facts for `filePath` (`$INST/lima.yaml`, or a pseudo path such as `$LIMA_HOME/<name>.yaml`). */
 export function hostContext(filePath: string, limaHome?: string): FillContext {
   const instDir = path.dirname(filePath);
-  const info = os.userInfo();
+  const { cpus, memoryBytes, user, timezone } = stableFacts();
   return {
     hostArch: hostArch(),
     hostOS: hostOS(),
-    cpus: os.availableParallelism(),
-    memoryBytes: os.totalmem(),
-    user: { name: info.username, uid: info.uid, comment: gecosName(info.uid), home: os.homedir() },
+    cpus,
+    memoryBytes,
+    user: { ...user, home: os.homedir() },
     instanceVersion: existingLimaVersion(instDir),
-    timezone: hostTimeZone(),
+    timezone,
     instDir,
     instName: path.basename(instDir),
     limaHome: limaHome ?? resolveLimaHome(),
@@ -72,15 +93,16 @@ export function existingLimaVersion(instDir: string): string | undefined {
 
 /** lima.yaml alone does not make an instance: it is written before the instance is initialised. */
 export function isExistingInstanceDir(dir: string): boolean {
+  // Most likely present first: every instance created by Lima 2.1 or later has a disk.
   const markers = [
+    filenames.Disk,
+    filenames.DiffDisk,
+    filenames.BaseDisk,
+    filenames.Image,
+    filenames.CIDataISO,
     filenames.HostAgentStdoutLog,
     filenames.HostAgentStderrLog,
     "vz-identifier",
-    filenames.Image,
-    filenames.Disk,
-    filenames.BaseDisk,
-    filenames.DiffDisk,
-    filenames.CIDataISO,
   ];
   return markers.some((name) => lstatExists(path.join(dir, name)));
 }
@@ -152,10 +174,4 @@ function readMachineId(): string {
     }
   }
   return "";
-}
-
-/** `52:55:55:` + the first 3 bytes of SHA-256(machine-id + seed): stable per host and per network slot. */
-export function macAddress(seed: string, id: string = machineId()): string {
-  const sha = createHash("sha256").update(id + seed).digest();
-  return ["52", "55", "55", ...[...sha.subarray(0, 3)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
 }

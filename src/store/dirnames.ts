@@ -4,6 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { LimaError } from "../util/errors.js";
 
+/** The last resolved LIMA_HOME, by the variables it came from: commands resolve it once per instance. */
+let resolved: { from: string; dir: string } | undefined;
+
 export function limaHome(): string {
   let dir = process.env.LIMA_HOME ?? "";
   if (dir === "") {
@@ -12,8 +15,12 @@ export function limaHome(): string {
     dir = path.join(home, ".lima");
   }
   dir = path.resolve(dir);
+  if (resolved?.from === dir) return resolved.dir;
   try {
-    return realpathSync(dir);
+    const real = realpathSync(dir);
+    // Only an existing directory is remembered: a later mkdir may change what it resolves to.
+    resolved = { from: dir, dir: real };
+    return real;
   } catch {
     return dir;
   }
@@ -35,10 +42,19 @@ export function instanceDir(name: string): string {
   return path.join(limaHome(), name);
 }
 
-/** os.UserCacheDir()/lima: `$XDG_CACHE_HOME/lima` or `~/.cache/lima` (Linux), `~/Library/Caches/lima` (macOS). */
-export function limaCacheDir(): string {
-  if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Caches", "lima");
+/** os.UserCacheDir(): `$XDG_CACHE_HOME` or `~/.cache` (Linux), `~/Library/Caches` (macOS). */
+function userCacheDir(): string {
+  if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Caches");
   const xdg = process.env.XDG_CACHE_HOME;
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".cache");
-  return path.join(base, "lima");
+  return xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".cache");
+}
+
+/** os.UserCacheDir()/lima: Lima's download cache, shared with Lima. */
+export function limaCacheDir(): string {
+  return path.join(userCacheDir(), "lima");
+}
+
+/** os.UserCacheDir()/lima-ts: what only lima-ts keeps (the test guest image, tool versions). */
+export function limaTSCacheDir(): string {
+  return path.join(userCacheDir(), "lima-ts");
 }

@@ -1,39 +1,42 @@
 // Reading instances from $LIMA_HOME: which exist, and what state each is in (Lima's store.Inspect).
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { type Dirent, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { loadYAML } from "../config/index.js";
-import { hostArch, hostOS } from "../config/host.js";
+import { hostArch, hostContext, hostOS } from "../config/host.js";
 import { parseSize } from "../config/size.js";
 import type { LimaYAML } from "../config/types.js";
-import { executeTemplate } from "../gotmpl/index.js";
 import { hostnameOf } from "../identifiers/validate.js";
+import { logger } from "../log/logger.js";
 import { errorMessage, isErrno, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
+import { readFileIfExists } from "../util/fsutil.js";
+import { BUILD_ID, cacheKey, readCachedConfig, writeCachedConfig } from "./configcache.js";
 import { instanceDir, limaHome } from "./dirnames.js";
 import * as filenames from "./filenames.js";
-import { getHostAgentInfo } from "./hostagentclient.js";
 import type { Instance, Status } from "./instance.js";
 import { readPidFile } from "./pidfile.js";
 
 /** Instance names: non-hidden, non-underscore directories of $LIMA_HOME, sorted bytewise. */
 export function instanceNames(): string[] {
-  let entries: string[];
+  let entries: Dirent[];
   try {
-    entries = readdirSync(limaHome());
+    entries = readdirSync(limaHome(), { withFileTypes: true });
   } catch (err) {
     if (isErrno(err, "ENOENT")) return [];
     throw err;
   }
   return entries
-    .filter((n) => !n.startsWith("_") && !n.startsWith("."))
-    .filter((n) => {
+    .filter((e) => !e.name.startsWith("_") && !e.name.startsWith("."))
+    .filter((e) => {
+      if (e.isDirectory()) return true;
+      if (!e.isSymbolicLink()) return false;
       try {
-        return statSync(path.join(limaHome(), n)).isDirectory();
+        return statSync(path.join(limaHome(), e.name)).isDirectory();
       } catch {
         return false;
       }
     })
+    .map((e) => e.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
@@ -51,8 +54,28 @@ export function readLimaVersion(dir: string): string | undefined {
   }
 }
 
-/** Loads `$INST/lima.yaml` with defaults filled; throws InstanceNotFoundError when missing. */
-export function loadInstanceConfig(name: string): LimaYAML {
+const configFileTexts = new Map<string, string | null>();
+
+/** `_config/<name>` of LIMA_HOME, read once per process; null when absent. */
+function configFileText(home: string, name: string): string | null {
+  const file = path.join(home, filenames.ConfigDir, name);
+  let text = configFileTexts.get(file);
+  if (text !== undefined) return text;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+    text = null;
+  }
+  configFileTexts.set(file, text);
+  return text;
+}
+
+/**
+ * Loads `$INST/lima.yaml` with defaults filled; throws InstanceNotFoundError when missing.
+ * The filled result is cached beside it (configcache.ts); the YAML loader is imported only on a miss.
+ */
+export async function loadInstanceConfig(name: string): Promise<LimaYAML> {
   const dir = instanceDir(name);
   const file = path.join(dir, filenames.LimaYAML);
   let text: string;
@@ -62,7 +85,21 @@ export function loadInstanceConfig(name: string): LimaYAML {
     if (isErrno(err, "ENOENT")) throw new InstanceNotFoundError(name);
     throw err;
   }
-  return loadYAML(text, file, { warn: false }).config;
+  const home = limaHome();
+  const context = hostContext(file, home);
+  const key =
+    BUILD_ID === undefined
+      ? undefined
+      : cacheKey({ build: BUILD_ID, limaYAML: text, defaultYAML: configFileText(home, filenames.Default), overrideYAML: configFileText(home, filenames.Override), context });
+  const cached = key === undefined ? undefined : readCachedConfig(dir, key);
+  if (cached) {
+    for (const warning of cached.warnings) logger.warn(warning);
+    return cached.config;
+  }
+  const { loadYAML } = await import("../config/load.js");
+  const loaded = loadYAML(text, file, { warn: false, limaHome: home, context });
+  if (key !== undefined) writeCachedConfig(dir, key, { config: loaded.config, warnings: loaded.warnings });
+  return loaded.config;
 }
 
 function sizeOrZero(value: string | undefined): number {
@@ -76,7 +113,7 @@ function sizeOrZero(value: string | undefined): number {
 
 function sshPortFromConfig(dir: string): number {
   try {
-    const text = readFileSync(path.join(dir, filenames.SSHConfig), "utf8");
+    const text = readFileIfExists(path.join(dir, filenames.SSHConfig)) ?? "";
     const m = /^\s*Port\s+(\d+)/m.exec(text);
     return m ? Number(m[1]) : 0;
   } catch {
@@ -87,7 +124,7 @@ function sshPortFromConfig(dir: string): number {
 /** Inspects one instance: config, pid files, host agent, status, message. */
 export async function inspect(name: string): Promise<Instance> {
   const dir = instanceDir(name);
-  const config = loadInstanceConfig(name);
+  const config = await loadInstanceConfig(name);
   const errors: string[] = [];
   const inst: Instance = {
     name,
@@ -118,6 +155,8 @@ export async function inspect(name: string): Promise<Instance> {
   }
   if (inst.hostAgentPID) {
     try {
+      // node:http is loaded only when a host agent runs: most instances in a long list are stopped.
+      const { getHostAgentInfo } = await import("./hostagentclient.js");
       const info = await getHostAgentInfo(path.join(dir, filenames.HostAgentSock));
       if (info.sshLocalPort) inst.sshLocalPort = info.sshLocalPort;
       if (info.autoStartedIdentifier) inst.autoStartedIdentifier = info.autoStartedIdentifier;
@@ -132,7 +171,7 @@ export async function inspect(name: string): Promise<Instance> {
     errors.push(errorMessage(err));
   }
   inst.status = computeStatus(inst, errors);
-  renderMessage(inst, config, errors);
+  await renderMessage(inst, config, errors);
   if (errors.length > 0) inst.errors = errors;
   return inst;
 }
@@ -148,8 +187,9 @@ function computeStatus(inst: Instance, errors: string[]): Status {
   return "Broken";
 }
 
-function renderMessage(inst: Instance, config: LimaYAML, errors: string[]): void {
+async function renderMessage(inst: Instance, config: LimaYAML, errors: string[]): Promise<void> {
   if (!config.message) return;
+  const { executeTemplate } = await import("../gotmpl/index.js");
   try {
     inst.message = executeTemplate(config.message, { ...formatData(inst), Param: config.param ?? {} }, { name: "message" });
   } catch (err) {

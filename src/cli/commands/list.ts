@@ -1,16 +1,13 @@
 import type { Command } from "commander";
-import { bytesSize } from "../../config/index.js";
+import { bytesSize } from "../../config/size.js";
 import { logger } from "../../log/logger.js";
 import { limaHome } from "../../store/dirnames.js";
 import type { Instance } from "../../store/instance.js";
-import { instanceJSON, instanceYAML, LIST_FIELDS, renderInstanceTemplate } from "../../store/format.js";
 import { inspect, instanceNames, InstanceNotFoundError, tildePath } from "../../store/store.js";
 import { errorMessage, LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import { tabwrite } from "../../util/tabwriter.js";
-import { evaluateJSON } from "../../yq/index.js";
 import { boolFlag } from "../flags.js";
-import YAML from "yaml";
 import { hostArch } from "../../config/host.js";
 
 interface ListOptions {
@@ -87,8 +84,9 @@ async function inspectAll(names: string[]): Promise<Instance[]> {
   return out;
 }
 
-function applyFilters(instances: Instance[], filters: string[] | undefined): Instance[] {
+async function applyFilters(instances: Instance[], filters: string[] | undefined): Promise<Instance[]> {
   if (!filters || filters.length === 0) return instances;
+  const [{ evaluateJSON }, { instanceJSON }] = await Promise.all([import("../../yq/index.js"), import("../../store/format.js")]);
   const expr = filters.map((f) => `select(${f})`).join(" | ");
   return instances.filter((inst) => evaluateJSON(expr, instanceJSON(inst, false)).some((v) => v !== undefined));
 }
@@ -126,6 +124,7 @@ function table(instances: Instance[], allFields: boolean): string {
 async function list(args: string[], opts: ListOptions): Promise<void> {
   checkFlagConflicts(opts);
   if (opts.listFields) {
+    const { LIST_FIELDS } = await import("../../store/format.js");
     process.stdout.write(`${LIST_FIELDS.join("\n")}\n`);
     return;
   }
@@ -140,21 +139,28 @@ async function list(args: string[], opts: ListOptions): Promise<void> {
     if (unmatched) throw new LimaError("unmatched instances");
     return;
   }
-  const instances = applyFilters(await inspectAll(names), opts.filter);
+  const instances = await applyFilters(await inspectAll(names), opts.filter);
   for (const inst of instances) {
     if (inst.errors?.length) logger.warn(`instance ${q(inst.name)} has errors`, { errors: inst.errors });
   }
   if (opts.quiet) {
     for (const inst of instances) process.stdout.write(`${inst.name}\n`);
   } else {
-    process.stdout.write(render(instances, opts));
+    process.stdout.write(await render(instances, opts));
   }
   if (unmatched) throw new LimaError("unmatched instances");
 }
 
-function render(instances: Instance[], opts: ListOptions): string {
+async function render(instances: Instance[], opts: ListOptions): Promise<string> {
   let format = opts.json ? "json" : (opts.format ?? "table");
   if (opts.yq && opts.format === undefined) format = "json";
+  // The table needs none of YAML, yq and Go templates: load them only for the other formats.
+  if (format === "table") return table(instances, opts.allFields === true);
+  const [{ default: YAML }, { evaluateJSON }, { instanceJSON, instanceYAML, renderInstanceTemplate }] = await Promise.all([
+    import("yaml"),
+    import("../../yq/index.js"),
+    import("../../store/format.js"),
+  ]);
   if (opts.yq) {
     const expr = opts.yq.join(" | ");
     return instances
@@ -167,8 +173,6 @@ function render(instances: Instance[], opts: ListOptions): string {
       return instances.map((i) => `${JSON.stringify(instanceJSON(i))}\n`).join("");
     case "yaml":
       return instances.map((i) => `---\n${instanceYAML(i)}`).join("");
-    case "table":
-      return table(instances, opts.allFields === true);
     default:
       return instances.map((i) => `${renderInstanceTemplate(format, i)}\n`).join("");
   }
