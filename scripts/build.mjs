@@ -40,9 +40,38 @@ const splitEntriesExternal = {
   },
 };
 
+const SPLIT_BUILD = { ...common, entryPoints: { root: "src/cli/root.ts", yq: "src/cli/commands/yq.ts" }, splitting: true };
+const CORE = path.resolve("src/cli/core.ts");
+/** The stand-alone yq CLI (`yq`, `limactl yq`) loads none of the core. */
+const YQ_WORLD = [path.resolve("src/yq"), path.resolve("src/cli/commands/yq.ts")];
+
+/** Modules the split build loads with import(): each is an entry point of its own to esbuild. */
+async function dynamicImportTargets() {
+  const { metafile } = await build({ ...SPLIT_BUILD, write: false, metafile: true, logLevel: "silent" });
+  const targets = new Set();
+  for (const input of Object.values(metafile.inputs)) {
+    for (const imp of input.imports) if (imp.kind === "dynamic-import" && !imp.external) targets.add(path.resolve(imp.path));
+  }
+  return targets;
+}
+
+/** Prepends `import "src/cli/core.ts"` to root.ts and to every import() target (see core.ts). */
+function coreInEveryEntry(targets) {
+  const gets = (file) => (file === path.resolve(SPLIT_BUILD.entryPoints.root) || targets.has(file)) && !YQ_WORLD.some((p) => file.startsWith(p));
+  return {
+    name: "core-in-every-entry",
+    setup(b) {
+      b.onLoad({ filter: /\/src\/.*\.ts$/ }, (args) => {
+        if (!gets(args.path)) return undefined;
+        return { contents: `import ${JSON.stringify(CORE)};\n${readFileSync(args.path, "utf8")}`, loader: "ts" };
+      });
+    },
+  };
+}
+
 // Chunk names carry content hashes: start clean so old chunks do not pile up.
 rmSync("dist", { recursive: true, force: true });
 await build({ ...common, entryPoints: { limactl: "src/cli/main.ts" }, plugins: [splitEntriesExternal] });
-await build({ ...common, entryPoints: { root: "src/cli/root.ts", yq: "src/cli/commands/yq.ts" }, splitting: true });
+await build({ ...SPLIT_BUILD, plugins: [coreInEveryEntry(await dynamicImportTargets())] });
 chmodSync("bin/limactl", 0o755);
 chmodSync("bin/lima", 0o755);

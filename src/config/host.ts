@@ -55,8 +55,11 @@ function stableFacts(): StableFacts {
   return cachedStableFacts;
 }
 
-/** Host facts for `filePath` (`$INST/lima.yaml`, or a pseudo path such as `$LIMA_HOME/<name>.yaml`). */
-export function hostContext(filePath: string, limaHome?: string): FillContext {
+/**
+ * Host facts for `filePath` (`$INST/lima.yaml`, or a pseudo path such as `$LIMA_HOME/<name>.yaml`).
+ * `known.instanceVersion`: the instance's Lima version when the caller has it (instanceVersionOf).
+ */
+export function hostContext(filePath: string, limaHome?: string, known?: { instanceVersion: string | undefined }): FillContext {
   const instDir = path.dirname(filePath);
   const { cpus, memoryBytes, user, timezone } = stableFacts();
   return {
@@ -65,7 +68,7 @@ export function hostContext(filePath: string, limaHome?: string): FillContext {
     cpus,
     memoryBytes,
     user: { ...user, home: os.homedir() },
-    instanceVersion: existingLimaVersion(instDir),
+    instanceVersion: known ? known.instanceVersion : existingLimaVersion(instDir),
     timezone,
     instDir,
     instName: path.basename(instDir),
@@ -91,20 +94,28 @@ export function existingLimaVersion(instDir: string): string | undefined {
   }
 }
 
-/** lima.yaml alone does not make an instance: it is written before the instance is initialised. */
+/**
+ * Files that make a directory an instance: lima.yaml alone does not, as it is written before the
+ * instance is initialised. Most likely present first: every instance since Lima 2.1 has a disk.
+ */
+export const INSTANCE_MARKERS: readonly string[] = [
+  filenames.Disk,
+  filenames.DiffDisk,
+  filenames.BaseDisk,
+  filenames.Image,
+  filenames.CIDataISO,
+  filenames.HostAgentStdoutLog,
+  filenames.HostAgentStderrLog,
+  "vz-identifier",
+];
+
 export function isExistingInstanceDir(dir: string): boolean {
-  // Most likely present first: every instance created by Lima 2.1 or later has a disk.
-  const markers = [
-    filenames.Disk,
-    filenames.DiffDisk,
-    filenames.BaseDisk,
-    filenames.Image,
-    filenames.CIDataISO,
-    filenames.HostAgentStdoutLog,
-    filenames.HostAgentStderrLog,
-    "vz-identifier",
-  ];
-  return markers.some((name) => lstatExists(path.join(dir, name)));
+  return INSTANCE_MARKERS.some((name) => lstatExists(path.join(dir, name)));
+}
+
+/** existingLimaVersion from what the caller found: whether a marker exists and the `lima-version` text. */
+export function instanceVersionOf(existing: boolean, limaVersion: string | undefined): string | undefined {
+  return existing ? limaVersion : VERSION;
 }
 
 /** The user's full name from the GECOS field (up to the first comma), as Go's os/user reports it. */

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import os from "node:os";
 import path from "node:path";
 import type { LimaYAML } from "../config/types.js";
-import { limaConfigDir, limaTSCacheDir } from "../store/dirnames.js";
+import { limaCacheDir, limaConfigDir } from "../store/dirnames.js";
 import * as filenames from "../store/filenames.js";
 import { LimaError } from "../util/errors.js";
 import { cachedOpenSSHVersion, type OpenSSHVersion, SSH_VERSION_CACHE_FILE } from "./versioncache.js";
@@ -60,7 +60,7 @@ let cachedVersion: OpenSSHVersion | undefined;
 
 /** The version of the `ssh` on PATH, detected once per ssh binary (versioncache.ts). */
 export function openSSHVersion(): OpenSSHVersion {
-  cachedVersion ??= cachedOpenSSHVersion(path.join(limaTSCacheDir(), SSH_VERSION_CACHE_FILE));
+  cachedVersion ??= cachedOpenSSHVersion(path.join(limaCacheDir(), SSH_VERSION_CACHE_FILE));
   return cachedVersion;
 }
 

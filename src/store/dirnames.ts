@@ -4,10 +4,12 @@ import os from "node:os";
 import path from "node:path";
 import { LimaError } from "../util/errors.js";
 
-/** The last resolved LIMA_HOME, by the variables it came from: commands resolve it once per instance. */
+/** The last resolved LIMA_HOME and what it was resolved from: commands ask once per instance. */
 let resolved: { from: string; dir: string } | undefined;
 
 export function limaHome(): string {
+  const from = `${process.env.LIMA_HOME ?? ""}\0${process.env.HOME ?? ""}\0${process.cwd()}`;
+  if (resolved?.from === from) return resolved.dir;
   let dir = process.env.LIMA_HOME ?? "";
   if (dir === "") {
     const home = os.homedir();
@@ -15,11 +17,10 @@ export function limaHome(): string {
     dir = path.join(home, ".lima");
   }
   dir = path.resolve(dir);
-  if (resolved?.from === dir) return resolved.dir;
   try {
     const real = realpathSync(dir);
     // Only an existing directory is remembered: a later mkdir may change what it resolves to.
-    resolved = { from: dir, dir: real };
+    resolved = { from, dir: real };
     return real;
   } catch {
     return dir;
@@ -42,19 +43,10 @@ export function instanceDir(name: string): string {
   return path.join(limaHome(), name);
 }
 
-/** os.UserCacheDir(): `$XDG_CACHE_HOME` or `~/.cache` (Linux), `~/Library/Caches` (macOS). */
-function userCacheDir(): string {
-  if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Caches");
-  const xdg = process.env.XDG_CACHE_HOME;
-  return xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".cache");
-}
-
-/** os.UserCacheDir()/lima: Lima's download cache, shared with Lima. */
+/** os.UserCacheDir()/lima: `$XDG_CACHE_HOME/lima` or `~/.cache/lima` (Linux), `~/Library/Caches/lima` (macOS). */
 export function limaCacheDir(): string {
-  return path.join(userCacheDir(), "lima");
-}
-
-/** os.UserCacheDir()/lima-ts: what only lima-ts keeps (the test guest image, tool versions). */
-export function limaTSCacheDir(): string {
-  return path.join(userCacheDir(), "lima-ts");
+  if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Caches", "lima");
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".cache");
+  return path.join(base, "lima");
 }

@@ -1,8 +1,8 @@
 // Reading instances from $LIMA_HOME: which exist, and what state each is in (Lima's store.Inspect).
-import { type Dirent, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { hostArch, hostContext, hostOS } from "../config/host.js";
+import { hostArch, hostContext, hostOS, INSTANCE_MARKERS, instanceVersionOf } from "../config/host.js";
 import { parseSize } from "../config/size.js";
 import type { LimaYAML } from "../config/types.js";
 import { hostnameOf } from "../identifiers/validate.js";
@@ -54,21 +54,33 @@ export function readLimaVersion(dir: string): string | undefined {
   }
 }
 
-const configFileTexts = new Map<string, string | null>();
+interface ConfigFileTexts {
+  home: string;
+  defaultYAML: string | null;
+  overrideYAML: string | null;
+}
 
-/** `_config/<name>` of LIMA_HOME, read once per process; null when absent. */
-function configFileText(home: string, name: string): string | null {
-  const file = path.join(home, filenames.ConfigDir, name);
-  let text = configFileTexts.get(file);
-  if (text !== undefined) return text;
+let configFileTexts: ConfigFileTexts | undefined;
+
+/** `_config/default.yaml` and `override.yaml` of LIMA_HOME (null when absent), read once per process. */
+function readConfigFileTexts(home: string): ConfigFileTexts {
+  if (configFileTexts?.home === home) return configFileTexts;
+  const read = (name: string) => readFileIfExists(path.join(home, filenames.ConfigDir, name)) ?? null;
+  configFileTexts = { home, defaultYAML: read(filenames.Default), overrideYAML: read(filenames.Override) };
+  return configFileTexts;
+}
+
+/**
+ * The names in an instance directory, read once: `inspect` answers its existence checks from
+ * them, since `limactl ls` makes them for every instance and each check is a system call.
+ */
+function listInstanceDir(dir: string, name: string): ReadonlySet<string> {
   try {
-    text = readFileSync(file, "utf8");
+    return new Set(readdirSync(dir));
   } catch (err) {
-    if (!isErrno(err, "ENOENT")) throw err;
-    text = null;
+    if (isErrno(err, "ENOENT") || isErrno(err, "ENOTDIR")) throw new InstanceNotFoundError(name);
+    throw err;
   }
-  configFileTexts.set(file, text);
-  return text;
 }
 
 /**
@@ -77,7 +89,12 @@ function configFileText(home: string, name: string): string | null {
  */
 export async function loadInstanceConfig(name: string): Promise<LimaYAML> {
   const dir = instanceDir(name);
+  return (await loadConfigIn(dir, name, listInstanceDir(dir, name))).config;
+}
+
+async function loadConfigIn(dir: string, name: string, entries: ReadonlySet<string>): Promise<{ config: LimaYAML; limaVersion?: string }> {
   const file = path.join(dir, filenames.LimaYAML);
+  if (!entries.has(filenames.LimaYAML)) throw new InstanceNotFoundError(name);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -85,21 +102,24 @@ export async function loadInstanceConfig(name: string): Promise<LimaYAML> {
     if (isErrno(err, "ENOENT")) throw new InstanceNotFoundError(name);
     throw err;
   }
+  const limaVersion = entries.has(filenames.LimaVersion) ? readLimaVersion(dir) : undefined;
   const home = limaHome();
-  const context = hostContext(file, home);
-  const key =
-    BUILD_ID === undefined
-      ? undefined
-      : cacheKey({ build: BUILD_ID, limaYAML: text, defaultYAML: configFileText(home, filenames.Default), overrideYAML: configFileText(home, filenames.Override), context });
+  const instanceVersion = instanceVersionOf(INSTANCE_MARKERS.some((m) => entries.has(m)), limaVersion);
+  const context = hostContext(file, home, { instanceVersion });
+  let key: string | undefined;
+  if (BUILD_ID !== undefined) {
+    const { defaultYAML, overrideYAML } = readConfigFileTexts(home);
+    key = cacheKey({ build: BUILD_ID, limaYAML: text, defaultYAML, overrideYAML, context });
+  }
   const cached = key === undefined ? undefined : readCachedConfig(dir, key);
   if (cached) {
     for (const warning of cached.warnings) logger.warn(warning);
-    return cached.config;
+    return { config: cached.config, limaVersion };
   }
   const { loadYAML } = await import("../config/load.js");
   const loaded = loadYAML(text, file, { warn: false, limaHome: home, context });
   if (key !== undefined) writeCachedConfig(dir, key, { config: loaded.config, warnings: loaded.warnings });
-  return loaded.config;
+  return { config: loaded.config, limaVersion };
 }
 
 function sizeOrZero(value: string | undefined): number {
@@ -113,7 +133,7 @@ function sizeOrZero(value: string | undefined): number {
 
 function sshPortFromConfig(dir: string): number {
   try {
-    const text = readFileIfExists(path.join(dir, filenames.SSHConfig)) ?? "";
+    const text = readFileSync(path.join(dir, filenames.SSHConfig), "utf8");
     const m = /^\s*Port\s+(\d+)/m.exec(text);
     return m ? Number(m[1]) : 0;
   } catch {
@@ -124,8 +144,10 @@ function sshPortFromConfig(dir: string): number {
 /** Inspects one instance: config, pid files, host agent, status, message. */
 export async function inspect(name: string): Promise<Instance> {
   const dir = instanceDir(name);
-  const config = await loadInstanceConfig(name);
+  const entries = listInstanceDir(dir, name);
+  const { config, limaVersion } = await loadConfigIn(dir, name, entries);
   const errors: string[] = [];
+  const pidIn = (file: string): number => (entries.has(file) ? readPidFile(path.join(dir, file)) : 0);
   const inst: Instance = {
     name,
     hostname: hostnameOf(name),
@@ -144,12 +166,12 @@ export async function inspect(name: string): Promise<Instance> {
     driverPID: 0,
     config,
     sshAddress: "127.0.0.1",
-    protected: existsSync(path.join(dir, filenames.Protected)),
-    limaVersion: readLimaVersion(dir) ?? "",
+    protected: entries.has(filenames.Protected),
+    limaVersion: limaVersion ?? "",
     param: config.param,
   };
   try {
-    inst.hostAgentPID = readPidFile(path.join(dir, filenames.HostAgentPID));
+    inst.hostAgentPID = pidIn(filenames.HostAgentPID);
   } catch (err) {
     errors.push(errorMessage(err));
   }
@@ -164,9 +186,9 @@ export async function inspect(name: string): Promise<Instance> {
       errors.push(`failed to get Info from ${JSON.stringify(path.join(dir, filenames.HostAgentSock))}: ${errorMessage(err)}`);
     }
   }
-  if (!inst.sshLocalPort) inst.sshLocalPort = sshPortFromConfig(dir);
+  if (!inst.sshLocalPort && entries.has(filenames.SSHConfig)) inst.sshLocalPort = sshPortFromConfig(dir);
   try {
-    inst.driverPID = readPidFile(path.join(dir, filenames.pidFile(inst.vmType)));
+    inst.driverPID = pidIn(filenames.pidFile(inst.vmType));
   } catch (err) {
     errors.push(errorMessage(err));
   }
