@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 
 /** `52:55:55:` + the first 3 bytes of SHA-256(machine-id + seed); the seed is usually the instance dir. */
-export { macAddress } from "../config/host.js";
+export { macAddress } from "../config/mac.js";
 
 /** `lima-` + the first 8 bytes (16 hex digits) of SHA-256(`<location>:<mountPoint>`). */
 export function mountTag(location: string, mountPoint: string): string {

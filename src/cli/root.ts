@@ -4,12 +4,12 @@ import { Command, CommanderError } from "commander";
 import { logger } from "../log/logger.js";
 import { ExitCodeError, errorMessage } from "../util/errors.js";
 import { VERSION } from "../version.js";
-import "../driver/qemu/index.js";
-import { COMMANDS } from "./commands/index.js";
+import { commandsFor } from "./commands/index.js";
 import { normalizeBooleanArgs } from "./flags.js";
 import { addGlobalOptions, applyGlobals } from "./globals.js";
 
-export function buildProgram(): Command {
+/** The command tree for `args`: the global flags plus the commands `args` can reach (commandsFor). */
+export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command("limactl");
   program
     .summary("Lima: Linux virtual machines")
@@ -23,10 +23,8 @@ export function buildProgram(): Command {
   addGlobalOptions(program);
   program.option("-v, --version", "version for limactl");
   program.hook("preAction", (_root, action) => applyGlobals(program, action));
-  for (const register of COMMANDS) {
-    const cmd = register(program);
-    prepareSubcommand(cmd);
-  }
+  const modules = await Promise.all(commandsFor(args).map((entry) => entry.load()));
+  for (const { register } of modules) prepareSubcommand(register(program));
   program.action(() => {
     if (program.opts<{ version?: boolean }>().version) {
       process.stdout.write(`limactl version ${VERSION}\n`);
@@ -63,9 +61,10 @@ function cobraMessage(err: CommanderError): string {
 }
 
 export async function runCLI(argv: string[]): Promise<void> {
-  const program = buildProgram();
   try {
-    await program.parseAsync(normalizeBooleanArgs(argv.slice(2)), { from: "user" });
+    const args = argv.slice(2);
+    const program = await buildProgram(args);
+    await program.parseAsync(normalizeBooleanArgs(args), { from: "user" });
   } catch (err) {
     process.exitCode = exitCodeFor(err);
   }

@@ -3,7 +3,7 @@
 import path from "node:path";
 import { loadYAML, marshalConfig, validate } from "../config/index.js";
 import type { LimaYAML } from "../config/types.js";
-import { lookupDriver, driverNames } from "../driver/registry.js";
+import { lookupDriver, driverNames } from "../driver/drivers.js";
 import { limaHome } from "../store/dirnames.js";
 import { embed, readLocator } from "../templates/index.js";
 import { LimaError } from "../util/errors.js";

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadYAML, parseSize, validate } from "../config/index.js";
-import { driverNames } from "../driver/registry.js";
+import { driverNames } from "../driver/drivers.js";
 import { configuredDriver } from "../instance/driverutil.js";
 import type { Instance } from "../store/instance.js";
 import { inspect } from "../store/store.js";

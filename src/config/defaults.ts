@@ -4,7 +4,7 @@
 import path from "node:path";
 import { isOlderThan } from "../version.js";
 import { q } from "../util/goquote.js";
-import { macAddress } from "./host.js";
+import { macAddress } from "./mac.js";
 import { bytesSize } from "./size.js";
 import { guestTemplateData, hostTemplateData, renderOrKeep, type HostFacts } from "./templatevars.js";
 import type {

@@ -1,6 +1,5 @@
 // Host facts the defaults depend on, read from the real machine (kept apart so tests can inject them).
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,7 +9,7 @@ import { logger } from "../log/logger.js";
 import { isErrno } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { VERSION } from "../version.js";
-import type { FillContext } from "./defaults.js";
+import type { FillContext, HostUser } from "./defaults.js";
 import { lstatExists } from "../util/fsutil.js";
 
 const GO_ARCH: Readonly<Record<string, string>> = {
@@ -34,18 +33,43 @@ export function hostOS(): string {
   return GO_OS[process.platform] ?? process.platform;
 }
 
-/** Host facts for `filePath` (`$INST/lima.yaml`, or a pseudo path such as `$LIMA_HOME/<name>.yaml`). */
-export function hostContext(filePath: string, limaHome?: string): FillContext {
-  const instDir = path.dirname(filePath);
+interface StableFacts {
+  cpus: number;
+  memoryBytes: number;
+  user: Omit<HostUser, "home">;
+  timezone: string | undefined;
+}
+
+let cachedStableFacts: StableFacts | undefined;
+
+/** Facts that cannot change while limactl runs, read once per process: `limactl ls` loads many instances. */
+function stableFacts(): StableFacts {
+  if (cachedStableFacts) return cachedStableFacts;
   const info = os.userInfo();
+  cachedStableFacts = {
+    cpus: os.availableParallelism(),
+    memoryBytes: os.totalmem(),
+    user: { name: info.username, uid: info.uid, comment: gecosName(info.uid) },
+    timezone: hostTimeZone(),
+  };
+  return cachedStableFacts;
+}
+
+/**
+ * Host facts for `filePath` (`$INST/lima.yaml`, or a pseudo path such as `$LIMA_HOME/<name>.yaml`).
+ * `known.instanceVersion`: the instance's Lima version when the caller has it (instanceVersionOf).
+ */
+export function hostContext(filePath: string, limaHome?: string, known?: { instanceVersion: string | undefined }): FillContext {
+  const instDir = path.dirname(filePath);
+  const { cpus, memoryBytes, user, timezone } = stableFacts();
   return {
     hostArch: hostArch(),
     hostOS: hostOS(),
-    cpus: os.availableParallelism(),
-    memoryBytes: os.totalmem(),
-    user: { name: info.username, uid: info.uid, comment: gecosName(info.uid), home: os.homedir() },
-    instanceVersion: existingLimaVersion(instDir),
-    timezone: hostTimeZone(),
+    cpus,
+    memoryBytes,
+    user: { ...user, home: os.homedir() },
+    instanceVersion: known ? known.instanceVersion : existingLimaVersion(instDir),
+    timezone,
     instDir,
     instName: path.basename(instDir),
     limaHome: limaHome ?? resolveLimaHome(),
@@ -70,19 +94,28 @@ export function existingLimaVersion(instDir: string): string | undefined {
   }
 }
 
-/** lima.yaml alone does not make an instance: it is written before the instance is initialised. */
+/**
+ * Files that make a directory an instance: lima.yaml alone does not, as it is written before the
+ * instance is initialised. Most likely present first: every instance since Lima 2.1 has a disk.
+ */
+export const INSTANCE_MARKERS: readonly string[] = [
+  filenames.Disk,
+  filenames.DiffDisk,
+  filenames.BaseDisk,
+  filenames.Image,
+  filenames.CIDataISO,
+  filenames.HostAgentStdoutLog,
+  filenames.HostAgentStderrLog,
+  "vz-identifier",
+];
+
 export function isExistingInstanceDir(dir: string): boolean {
-  const markers = [
-    filenames.HostAgentStdoutLog,
-    filenames.HostAgentStderrLog,
-    "vz-identifier",
-    filenames.Image,
-    filenames.Disk,
-    filenames.BaseDisk,
-    filenames.DiffDisk,
-    filenames.CIDataISO,
-  ];
-  return markers.some((name) => lstatExists(path.join(dir, name)));
+  return INSTANCE_MARKERS.some((name) => lstatExists(path.join(dir, name)));
+}
+
+/** existingLimaVersion from what the caller found: whether a marker exists and the `lima-version` text. */
+export function instanceVersionOf(existing: boolean, limaVersion: string | undefined): string | undefined {
+  return existing ? limaVersion : VERSION;
 }
 
 /** The user's full name from the GECOS field (up to the first comma), as Go's os/user reports it. */
@@ -152,10 +185,4 @@ function readMachineId(): string {
     }
   }
   return "";
-}
-
-/** `52:55:55:` + the first 3 bytes of SHA-256(machine-id + seed): stable per host and per network slot. */
-export function macAddress(seed: string, id: string = machineId()): string {
-  const sha = createHash("sha256").update(id + seed).digest();
-  return ["52", "55", "55", ...[...sha.subarray(0, 3)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
 }

@@ -18,7 +18,8 @@ export {
   type HostUser,
 } from "./defaults.js";
 export { driverDefaultsQEMU, validateQEMUConfig, resolveVMType, BUILTIN_VM_TYPES } from "./driverdefaults.js";
-export { hostContext, hostArch, hostOS, existingLimaVersion, isExistingInstanceDir, machineId, macAddress } from "./host.js";
+export { hostContext, hostArch, hostOS, existingLimaVersion, isExistingInstanceDir, machineId } from "./host.js";
+export { macAddress } from "./mac.js";
 export { loadNetworkModes, validate, validateParamIsUsed, type ValidateOptions } from "./validate.js";
 export { unimplementedFields, type UnimplementedContext } from "./unimplemented.js";
 export { marshalConfig, toJSONObject } from "./marshal.js";

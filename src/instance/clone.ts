@@ -11,8 +11,10 @@ import { copyFileSparse } from "../util/copyfile.js";
 import { LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { checkSocketPathLength } from "./create.js";
+import { CONFIG_CACHE_FILE } from "../store/configcache.js";
 
-const SKIPPED = new Set([Protected, "swtpm"]);
+// The filled-config cache names its own directory: a copy would never match.
+const SKIPPED = new Set([Protected, "swtpm", CONFIG_CACHE_FILE]);
 
 function copyTree(src: string, dst: string): void {
   for (const entry of readdirSync(src, { withFileTypes: true })) {

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import path from "node:path";
 import { writeCloudConfig } from "../cidata/index.js";
 import { loadYAML, validate } from "../config/index.js";
-import { driverNames } from "../driver/registry.js";
+import { driverNames } from "../driver/drivers.js";
 import { instanceDir, limaHome } from "../store/dirnames.js";
 import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";

@@ -1,6 +1,6 @@
 // Looking up and configuring the driver of an instance (Lima's driverutil.CreateConfiguredDriver).
 import type { Driver } from "../driver/driver.js";
-import { lookupDriver } from "../driver/registry.js";
+import { lookupDriver } from "../driver/drivers.js";
 import type { Instance } from "../store/instance.js";
 import { LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";

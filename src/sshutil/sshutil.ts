@@ -4,9 +4,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import os from "node:os";
 import path from "node:path";
 import type { LimaYAML } from "../config/types.js";
-import { limaConfigDir } from "../store/dirnames.js";
+import { limaCacheDir, limaConfigDir } from "../store/dirnames.js";
 import * as filenames from "../store/filenames.js";
 import { LimaError } from "../util/errors.js";
+import { cachedOpenSSHVersion, type OpenSSHVersion, SSH_VERSION_CACHE_FILE } from "./versioncache.js";
+
+export type { OpenSSHVersion } from "./versioncache.js";
 
 export function userPrivateKeyPath(): string {
   return path.join(limaConfigDir(), filenames.UserPrivateKey);
@@ -53,18 +56,11 @@ export function publicKeys(loadDotSSHPubKeys: boolean): string[] {
   return keys;
 }
 
-export interface OpenSSHVersion {
-  major: number;
-  minor: number;
-}
-
 let cachedVersion: OpenSSHVersion | undefined;
 
+/** The version of the `ssh` on PATH, detected once per ssh binary (versioncache.ts). */
 export function openSSHVersion(): OpenSSHVersion {
-  if (cachedVersion) return cachedVersion;
-  const res = spawnSync("ssh", ["-o", "GSSAPIAuthentication=no", "-V"], { encoding: "utf8" });
-  const m = /OpenSSH_(?:for_Windows_)?(\d+)\.(\d+)/.exec(`${res.stderr}${res.stdout}`);
-  cachedVersion = m ? { major: Number(m[1]), minor: Number(m[2]) } : { major: 0, minor: 0 };
+  cachedVersion ??= cachedOpenSSHVersion(path.join(limaCacheDir(), SSH_VERSION_CACHE_FILE));
   return cachedVersion;
 }
 

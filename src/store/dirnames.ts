@@ -5,7 +5,12 @@ import path from "node:path";
 import { validateIdentifier, validateInstanceName } from "../identifiers/validate.js";
 import { LimaError } from "../util/errors.js";
 
+/** The last resolved LIMA_HOME and what it was resolved from: commands ask once per instance. */
+let resolved: { from: string; dir: string } | undefined;
+
 export function limaHome(): string {
+  const from = `${process.env.LIMA_HOME ?? ""}\0${process.env.HOME ?? ""}\0${process.cwd()}`;
+  if (resolved?.from === from) return resolved.dir;
   let dir = process.env.LIMA_HOME ?? "";
   if (dir === "") {
     const home = os.homedir();
@@ -14,7 +19,10 @@ export function limaHome(): string {
   }
   dir = path.resolve(dir);
   try {
-    return realpathSync(dir);
+    const real = realpathSync(dir);
+    // Only an existing directory is remembered: a later mkdir may change what it resolves to.
+    resolved = { from, dir: real };
+    return real;
   } catch {
     return dir;
   }

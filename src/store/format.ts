@@ -1,6 +1,6 @@
 // Instance output formats shared by `limactl list` and friends: JSON lines, YAML, Go templates.
 import YAML from "yaml";
-import { toJSONObject } from "../config/index.js";
+import { toJSONObject } from "../config/marshal.js";
 import { limaFuncs } from "../gotmpl/limafuncs.js";
 import { parseTemplate } from "../gotmpl/index.js";
 import { formatData } from "./store.js";

@@ -1,7 +1,7 @@
 // PID files as Lima reads them: decimal PID + newline; a dead process's file is stale and removed.
-import { readFileSync, rmSync } from "node:fs";
-import { isErrno } from "../util/errors.js";
-import { LimaError } from "../util/errors.js";
+import { rmSync } from "node:fs";
+import { isErrno, LimaError } from "../util/errors.js";
+import { readFileIfExists } from "../util/fsutil.js";
 
 export function isProcessAlive(pid: number): boolean {
   try {
@@ -14,13 +14,8 @@ export function isProcessAlive(pid: number): boolean {
 
 /** 0 when the file is missing or names a dead process (the stale file is then deleted). */
 export function readPidFile(file: string): number {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return 0;
-    throw err;
-  }
+  const text = readFileIfExists(file);
+  if (text === undefined) return 0;
   const pid = Number.parseInt(text.trim(), 10);
   if (!Number.isInteger(pid) || pid <= 0 || String(pid) !== text.trim()) {
     throw new LimaError(`error parsing pid file ${JSON.stringify(file)}: invalid pid ${JSON.stringify(text.trim())}`);

@@ -1,39 +1,42 @@
 // Reading instances from $LIMA_HOME: which exist, and what state each is in (Lima's store.Inspect).
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { loadYAML } from "../config/index.js";
-import { hostArch, hostOS } from "../config/host.js";
+import { hostArch, hostContext, hostOS, INSTANCE_MARKERS, instanceVersionOf } from "../config/host.js";
 import { parseSize } from "../config/size.js";
 import type { LimaYAML } from "../config/types.js";
-import { executeTemplate } from "../gotmpl/index.js";
 import { hostnameOf } from "../identifiers/validate.js";
+import { logger } from "../log/logger.js";
 import { errorMessage, isErrno, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
+import { readFileIfExists } from "../util/fsutil.js";
+import { BUILD_ID, cacheKey, readCachedConfig, writeCachedConfig } from "./configcache.js";
 import { instanceDir, limaHome } from "./dirnames.js";
 import * as filenames from "./filenames.js";
-import { getHostAgentInfo } from "./hostagentclient.js";
 import type { Instance, Status } from "./instance.js";
 import { readPidFile } from "./pidfile.js";
 
 /** Instance names: non-hidden, non-underscore directories of $LIMA_HOME, sorted bytewise. */
 export function instanceNames(): string[] {
-  let entries: string[];
+  let entries: Dirent[];
   try {
-    entries = readdirSync(limaHome());
+    entries = readdirSync(limaHome(), { withFileTypes: true });
   } catch (err) {
     if (isErrno(err, "ENOENT")) return [];
     throw err;
   }
   return entries
-    .filter((n) => !n.startsWith("_") && !n.startsWith("."))
-    .filter((n) => {
+    .filter((e) => !e.name.startsWith("_") && !e.name.startsWith("."))
+    .filter((e) => {
+      if (e.isDirectory()) return true;
+      if (!e.isSymbolicLink()) return false;
       try {
-        return statSync(path.join(limaHome(), n)).isDirectory();
+        return statSync(path.join(limaHome(), e.name)).isDirectory();
       } catch {
         return false;
       }
     })
+    .map((e) => e.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
@@ -51,10 +54,47 @@ export function readLimaVersion(dir: string): string | undefined {
   }
 }
 
-/** Loads `$INST/lima.yaml` with defaults filled; throws InstanceNotFoundError when missing. */
-export function loadInstanceConfig(name: string): LimaYAML {
+interface ConfigFileTexts {
+  home: string;
+  defaultYAML: string | null;
+  overrideYAML: string | null;
+}
+
+let configFileTexts: ConfigFileTexts | undefined;
+
+/** `_config/default.yaml` and `override.yaml` of LIMA_HOME (null when absent), read once per process. */
+function readConfigFileTexts(home: string): ConfigFileTexts {
+  if (configFileTexts?.home === home) return configFileTexts;
+  const read = (name: string) => readFileIfExists(path.join(home, filenames.ConfigDir, name)) ?? null;
+  configFileTexts = { home, defaultYAML: read(filenames.Default), overrideYAML: read(filenames.Override) };
+  return configFileTexts;
+}
+
+/**
+ * The names in an instance directory, read once: `inspect` answers its existence checks from
+ * them, since `limactl ls` makes them for every instance and each check is a system call.
+ */
+function listInstanceDir(dir: string, name: string): ReadonlySet<string> {
+  try {
+    return new Set(readdirSync(dir));
+  } catch (err) {
+    if (isErrno(err, "ENOENT") || isErrno(err, "ENOTDIR")) throw new InstanceNotFoundError(name);
+    throw err;
+  }
+}
+
+/**
+ * Loads `$INST/lima.yaml` with defaults filled; throws InstanceNotFoundError when missing.
+ * The filled result is cached beside it (configcache.ts); the YAML loader is imported only on a miss.
+ */
+export async function loadInstanceConfig(name: string): Promise<LimaYAML> {
   const dir = instanceDir(name);
+  return (await loadConfigIn(dir, name, listInstanceDir(dir, name))).config;
+}
+
+async function loadConfigIn(dir: string, name: string, entries: ReadonlySet<string>): Promise<{ config: LimaYAML; limaVersion?: string }> {
   const file = path.join(dir, filenames.LimaYAML);
+  if (!entries.has(filenames.LimaYAML)) throw new InstanceNotFoundError(name);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -62,7 +102,24 @@ export function loadInstanceConfig(name: string): LimaYAML {
     if (isErrno(err, "ENOENT")) throw new InstanceNotFoundError(name);
     throw err;
   }
-  return loadYAML(text, file, { warn: false }).config;
+  const limaVersion = entries.has(filenames.LimaVersion) ? readLimaVersion(dir) : undefined;
+  const home = limaHome();
+  const instanceVersion = instanceVersionOf(INSTANCE_MARKERS.some((m) => entries.has(m)), limaVersion);
+  const context = hostContext(file, home, { instanceVersion });
+  let key: string | undefined;
+  if (BUILD_ID !== undefined) {
+    const { defaultYAML, overrideYAML } = readConfigFileTexts(home);
+    key = cacheKey({ build: BUILD_ID, limaYAML: text, defaultYAML, overrideYAML, context });
+  }
+  const cached = key === undefined ? undefined : readCachedConfig(dir, key);
+  if (cached) {
+    for (const warning of cached.warnings) logger.warn(warning);
+    return { config: cached.config, limaVersion };
+  }
+  const { loadYAML } = await import("../config/load.js");
+  const loaded = loadYAML(text, file, { warn: false, limaHome: home, context });
+  if (key !== undefined) writeCachedConfig(dir, key, { config: loaded.config, warnings: loaded.warnings });
+  return { config: loaded.config, limaVersion };
 }
 
 function sizeOrZero(value: string | undefined): number {
@@ -87,8 +144,10 @@ function sshPortFromConfig(dir: string): number {
 /** Inspects one instance: config, pid files, host agent, status, message. */
 export async function inspect(name: string): Promise<Instance> {
   const dir = instanceDir(name);
-  const config = loadInstanceConfig(name);
+  const entries = listInstanceDir(dir, name);
+  const { config, limaVersion } = await loadConfigIn(dir, name, entries);
   const errors: string[] = [];
+  const pidIn = (file: string): number => (entries.has(file) ? readPidFile(path.join(dir, file)) : 0);
   const inst: Instance = {
     name,
     hostname: hostnameOf(name),
@@ -107,17 +166,19 @@ export async function inspect(name: string): Promise<Instance> {
     driverPID: 0,
     config,
     sshAddress: "127.0.0.1",
-    protected: existsSync(path.join(dir, filenames.Protected)),
-    limaVersion: readLimaVersion(dir) ?? "",
+    protected: entries.has(filenames.Protected),
+    limaVersion: limaVersion ?? "",
     param: config.param,
   };
   try {
-    inst.hostAgentPID = readPidFile(path.join(dir, filenames.HostAgentPID));
+    inst.hostAgentPID = pidIn(filenames.HostAgentPID);
   } catch (err) {
     errors.push(errorMessage(err));
   }
   if (inst.hostAgentPID) {
     try {
+      // node:http is loaded only when a host agent runs: most instances in a long list are stopped.
+      const { getHostAgentInfo } = await import("./hostagentclient.js");
       const info = await getHostAgentInfo(path.join(dir, filenames.HostAgentSock));
       if (info.sshLocalPort) inst.sshLocalPort = info.sshLocalPort;
       if (info.autoStartedIdentifier) inst.autoStartedIdentifier = info.autoStartedIdentifier;
@@ -125,14 +186,14 @@ export async function inspect(name: string): Promise<Instance> {
       errors.push(`failed to get Info from ${JSON.stringify(path.join(dir, filenames.HostAgentSock))}: ${errorMessage(err)}`);
     }
   }
-  if (!inst.sshLocalPort) inst.sshLocalPort = sshPortFromConfig(dir);
+  if (!inst.sshLocalPort && entries.has(filenames.SSHConfig)) inst.sshLocalPort = sshPortFromConfig(dir);
   try {
-    inst.driverPID = readPidFile(path.join(dir, filenames.pidFile(inst.vmType)));
+    inst.driverPID = pidIn(filenames.pidFile(inst.vmType));
   } catch (err) {
     errors.push(errorMessage(err));
   }
   inst.status = computeStatus(inst, errors);
-  renderMessage(inst, config, errors);
+  await renderMessage(inst, config, errors);
   if (errors.length > 0) inst.errors = errors;
   return inst;
 }
@@ -148,8 +209,9 @@ function computeStatus(inst: Instance, errors: string[]): Status {
   return "Broken";
 }
 
-function renderMessage(inst: Instance, config: LimaYAML, errors: string[]): void {
+async function renderMessage(inst: Instance, config: LimaYAML, errors: string[]): Promise<void> {
   if (!config.message) return;
+  const { executeTemplate } = await import("../gotmpl/index.js");
   try {
     inst.message = executeTemplate(config.message, { ...formatData(inst), Param: config.param ?? {} }, { name: "message" });
   } catch (err) {

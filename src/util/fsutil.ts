@@ -1,5 +1,5 @@
 // Existence checks that tell "missing" apart from real I/O errors.
-import { lstatSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { isErrno } from "./errors.js";
 
@@ -17,9 +17,22 @@ export async function pathExists(file: string): Promise<boolean> {
 /** True if the path itself exists, even as a dangling symlink. */
 export function lstatExists(file: string): boolean {
   try {
-    lstatSync(file);
-    return true;
+    // throwIfNoEntry: a missing file is the common answer and an exception per check is slow.
+    return lstatSync(file, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
+  }
+}
+
+/** The file's text, or undefined when it does not exist; other errors throw. */
+export function readFileIfExists(file: string): string | undefined {
+  // existsSync first: `limactl ls` checks several usually-missing files per instance, and a
+  // thrown ENOENT costs far more than the extra stat.
+  if (!existsSync(file)) return undefined;
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return undefined;
+    throw err;
   }
 }

@@ -188,6 +188,9 @@ describe("limactl without a VM", () => {
   });
 
   it("start reports why the VM could not start, and leaves nothing running", async () => {
+    // No containerd: its archive cannot be downloaded here, and start would fail on that first.
+    const edit = await home.limactl(["edit", "foo", "--set", ".containerd.system = false | .containerd.user = false"]);
+    assert.equal(edit.code, 0, edit.stderr);
     const res = await home.limactl(["start", "foo"], { env: { QEMU_SYSTEM_X86_64: "/bin/false" }, timeoutMs: 60_000 });
     assert.equal(res.code, 1);
     assert.match(res.stderr, /level=fatal msg=".*ha\.stderr\.log/);

@@ -26,6 +26,8 @@ mountType: reverse-sshfs
 video: {display: vnc}
 provision: [{mode: yq, path: /etc/x.json, expression: .a = 1}]
 networks: [{lima: user-v2}]
+# Its archive cannot be downloaded here, and start would fail on that before the network.
+containerd: {system: false, user: false}
 `;
 
 const FIELDS = ["portForwards", "copyToHost", "mountInotify: true", "hostResolver.hosts", "mounts", "video.display: vnc", "provision[0]", "networks[0].lima"];

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { prepareInstance } from "../../instance/prepare.js";
 import { logger } from "../../log/logger.js";
 import { listTemplates } from "../../templates/index.js";
-import { driverNames } from "../../driver/registry.js";
+import { driverNames } from "../../driver/drivers.js";
 import { registerCreateFlags, registerEditFlags } from "../editflags.js";
 import { boolFlag, checkArgs } from "../flags.js";
 import { loadOrCreateInstance } from "../instanceargs.js";

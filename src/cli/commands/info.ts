@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { loadYAML, toJSONObject } from "../../config/index.js";
-import { allDrivers } from "../../driver/registry.js";
+import { allDrivers } from "../../driver/drivers.js";
 import { limaHome } from "../../store/dirnames.js";
 import { ConfigDir, UserPrivateKey } from "../../store/filenames.js";
 import { hostArch, hostOS } from "../../config/host.js";

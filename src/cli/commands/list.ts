@@ -1,15 +1,14 @@
 import type { Command } from "commander";
-import { bytesSize } from "../../config/index.js";
+import { bytesSize } from "../../config/size.js";
 import { logger } from "../../log/logger.js";
 import { InvalidInstanceNameError } from "../../identifiers/validate.js";
 import { instanceDir } from "../../store/dirnames.js";
 import type { Instance } from "../../store/instance.js";
-import { instanceJSON, instanceYAML, LIST_FIELDS, renderInstanceTemplate } from "../../store/format.js";
 import { inspect, instanceNames, InstanceNotFoundError, tildePath } from "../../store/store.js";
 import { errorMessage, LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import { tabwrite } from "../../util/tabwriter.js";
-import { evaluateJSON, evaluateWithEncoder, type PrintOptions } from "../../yq/index.js";
+import type { PrintOptions } from "../../yq/index.js";
 import { outputIsTTY } from "../../util/tty.js";
 import { boolFlag } from "../flags.js";
 import { hostArch } from "../../config/host.js";
@@ -87,8 +86,9 @@ async function inspectAll(names: string[]): Promise<Instance[]> {
   return out;
 }
 
-function applyFilters(instances: Instance[], filters: string[] | undefined): Instance[] {
+async function applyFilters(instances: Instance[], filters: string[] | undefined): Promise<Instance[]> {
   if (!filters || filters.length === 0) return instances;
+  const [{ evaluateJSON }, { instanceJSON }] = await Promise.all([import("../../yq/index.js"), import("../../store/format.js")]);
   const expr = filters.map((f) => `select(${f})`).join(" | ");
   return instances.filter((inst) => evaluateJSON(expr, instanceJSON(inst, false)).some((v) => v !== undefined));
 }
@@ -126,6 +126,7 @@ function table(instances: Instance[], allFields: boolean): string {
 async function list(args: string[], opts: ListOptions): Promise<void> {
   checkFlagConflicts(opts);
   if (opts.listFields) {
+    const { LIST_FIELDS } = await import("../../store/format.js");
     process.stdout.write(`${LIST_FIELDS.join("\n")}\n`);
     return;
   }
@@ -140,14 +141,14 @@ async function list(args: string[], opts: ListOptions): Promise<void> {
     if (unmatched) throw new LimaError("unmatched instances");
     return;
   }
-  const instances = applyFilters(await inspectAll(names), opts.filter);
+  const instances = await applyFilters(await inspectAll(names), opts.filter);
   for (const inst of instances) {
     if (inst.errors?.length) logger.warn(`instance ${q(inst.name)} has errors`, { errors: inst.errors });
   }
   if (opts.quiet && !opts.yq) {
     for (const inst of instances) process.stdout.write(`${inst.name}\n`);
   } else {
-    process.stdout.write(render(instances, opts));
+    process.stdout.write(await render(instances, opts));
   }
   if (unmatched) throw new LimaError("unmatched instances");
 }
@@ -157,26 +158,32 @@ const DELETE_EMPTY_OBJECTS = `del(.. | select(tag == "!!map" and length == 0))`;
 const PLAIN_JSON: PrintOptions = { format: "json", indent: 0, unwrapScalar: true, docSeparators: true, colors: false };
 const COLOR_JSON: PrintOptions = { ...PLAIN_JSON, indent: 4, colors: true };
 
-function render(instances: Instance[], opts: ListOptions): string {
+type Formatters = typeof import("../../store/format.js");
+
+async function render(instances: Instance[], opts: ListOptions): Promise<string> {
   let format = opts.json ? "json" : (opts.format ?? "table");
   // --yq implies --format json unless --format was given.
   if (opts.yq && opts.format === undefined) format = "json";
+  // The table needs none of YAML, yq and Go templates: load them only for the other formats.
+  if (format === "table") return table(instances, opts.allFields === true);
+  const formatters = await import("../../store/format.js");
   if (format === "json" || format === "yaml") {
     const exprs = opts.yq ? [...opts.yq] : ["."];
     if (opts.quiet) exprs.push(".name");
-    return format === "json" ? renderJSON(instances, exprs, outputIsTTY()) : renderYAML(instances, exprs, outputIsTTY());
+    return format === "json" ? renderJSON(instances, exprs, outputIsTTY(), formatters) : renderYAML(instances, exprs, outputIsTTY(), formatters);
   }
-  if (format === "table") return table(instances, opts.allFields === true);
-  return instances.map((i) => `${renderInstanceTemplate(format, i)}\n`).join("");
+  return instances.map((i) => `${formatters.renderInstanceTemplate(format, i)}\n`).join("");
 }
 
 /** One JSON line per instance, run through the `--yq` expressions (applied in order); on a terminal, indented and coloured. */
-function renderJSON(instances: Instance[], exprs: string[], tty: boolean): string {
+async function renderJSON(instances: Instance[], exprs: string[], tty: boolean, { instanceJSON }: Formatters): Promise<string> {
   const plain = exprs.length === 1 && exprs[0] === ".";
-  return instances
-    .map((inst) => {
-      const line = JSON.stringify(instanceJSON(inst));
-      let out = plain ? `${line}\n` : evaluateWithEncoder(`${exprs.join(" | ")} | ${DELETE_EMPTY_OBJECTS}`, line, PLAIN_JSON);
+  const lines = instances.map((inst) => `${JSON.stringify(instanceJSON(inst))}\n`);
+  if (plain && !tty) return lines.join("");
+  const { evaluateWithEncoder } = await import("../../yq/index.js");
+  return lines
+    .map((line) => {
+      let out = plain ? line : evaluateWithEncoder(`${exprs.join(" | ")} | ${DELETE_EMPTY_OBJECTS}`, line, PLAIN_JSON);
       for (let before = Infinity; !plain && out.length < before; ) {
         before = out.length;
         out = evaluateWithEncoder(DELETE_EMPTY_OBJECTS, out, PLAIN_JSON);
@@ -187,9 +194,10 @@ function renderJSON(instances: Instance[], exprs: string[], tty: boolean): strin
 }
 
 /** YAML documents run through the `--yq` expressions; on a terminal, coloured with yq's own indentation. */
-function renderYAML(instances: Instance[], exprs: string[], tty: boolean): string {
+async function renderYAML(instances: Instance[], exprs: string[], tty: boolean, { instanceYAML }: Formatters): Promise<string> {
   const yaml = instances.map((i) => `---\n${instanceYAML(i)}`).join("");
   if (!tty && exprs.length === 1 && exprs[0] === ".") return yaml;
+  const { evaluateWithEncoder } = await import("../../yq/index.js");
   const print: PrintOptions = { format: "yaml", indent: 2, unwrapScalar: true, docSeparators: true, colors: tty, indentSeq: tty };
   return evaluateWithEncoder(exprs.join(" | "), yaml, print);
 }

@@ -33,7 +33,7 @@ async function referencedKeys(): Promise<Set<string>> {
       throw new LimaError(`cannot safely prune while instance ${q(name)} is being used: ${q(instanceDir(name))} has no lima.yaml`);
     }
     try {
-      for (const loc of referencedLocations(loadInstanceConfig(name))) keys.add(cacheKey(loc));
+      for (const loc of referencedLocations(await loadInstanceConfig(name))) keys.add(cacheKey(loc));
     } catch (err) {
       logger.warn(`Skipping instance ${q(name)}: ${errorMessage(err)}`);
     }

@@ -4,7 +4,6 @@ import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import type { Instance } from "../../store/instance.js";
-import { DEFAULT_TIMEOUT_MS, startInstance } from "../../instance/start.js";
 import { logger } from "../../log/logger.js";
 import { inspect } from "../../store/store.js";
 import { sshCommand } from "../../sshutil/command.js";
@@ -104,6 +103,8 @@ async function shell(args: string[], opts: ShellOptions): Promise<void> {
   if (inst.errors?.length) logger.error(`instance ${q(name)} has errors`, { errors: inst.errors });
   if (inst.status === "Stopped") {
     if (!opts.start) throw stoppedInstanceError(name);
+    // Loaded only here: starting pulls in the VM driver, which a shell into a running instance does not need.
+    const { DEFAULT_TIMEOUT_MS, startInstance } = await import("../../instance/start.js");
     await startInstance(inst, { timeoutMs: DEFAULT_TIMEOUT_MS, debug: globals().debug });
     inst = await inspect(name);
   }

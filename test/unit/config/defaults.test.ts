@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DEFAULT_CONTAINERD_ARCHIVES, fillDefault, type FillContext } from "../../../src/config/defaults.js";
 import { driverDefaultsQEMU, resolveVMType } from "../../../src/config/driverdefaults.js";
-import { macAddress } from "../../../src/config/host.js";
+import { macAddress } from "../../../src/config/mac.js";
 import type { LimaYAML } from "../../../src/config/types.js";
 import { HOST_HOME, testContext } from "./helpers.js";
 
