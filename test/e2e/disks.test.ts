@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSy
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LIMACTL, LimaHome } from "../helpers/limactl.js";
+import { pidFromFile, waitUntil } from "../helpers/process.js";
 
 const home = new LimaHome();
 const diskDir = path.join(home.dir, "_disks", "data");
@@ -62,25 +63,9 @@ function lockOwner(): string | undefined {
   }
 }
 
-function readFileOr(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
-
 function lockFor(name: string): void {
   rmSync(lockFile, { force: true });
   symlinkSync(instDir(name), lockFile);
-}
-
-async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 interface HostAgentRun {
@@ -125,7 +110,7 @@ describe("additional-disk locks", () => {
   after(() => {
     // A stand-in left running by a failed test must not outlive it.
     for (const name of ["a", "b", "c", "d"]) {
-      const pid = Number.parseInt(readFileOr(path.join(instDir(name), "qemu.pid")), 10);
+      const pid = pidFromFile(path.join(instDir(name), "qemu.pid"));
       try {
         if (pid > 0) process.kill(pid, "SIGKILL");
       } catch {

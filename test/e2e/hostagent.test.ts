@@ -9,35 +9,13 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LIMACTL, LimaHome, type RunResult } from "../helpers/limactl.js";
+import { isAlive, pidFromFile, waitUntil } from "../helpers/process.js";
 
 const home = new LimaHome();
 const tmp = mkdtempSync(path.join(os.tmpdir(), "lima-ha-"));
 const BOOT_MS = 15 * 60_000;
 
-function pidIn(name: string, file: string): number {
-  try {
-    return Number.parseInt(readFileSync(path.join(home.dir, name, file), "utf8"), 10);
-  } catch {
-    return 0;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const pidIn = (name: string, file: string): number => pidFromFile(path.join(home.dir, name, file));
 
 function events(name: string): { status: { exiting?: boolean; running?: boolean; degraded?: boolean; errors?: string[] } }[] {
   return readFileSync(path.join(home.dir, name, "ha.stdout.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as ReturnType<typeof events>[number]);
@@ -94,9 +72,9 @@ describe("the host agent", { timeout: 60 * 60_000 }, () => {
     const ha = pidIn("sig", "ha.pid");
     const sent = Date.now();
     process.kill(ha, "SIGTERM");
-    await waitUntil("the host agent to exit", () => !alive(ha), 60_000);
+    await waitUntil("the host agent to exit", () => !isAlive(ha), 60_000);
     const stopMs = Date.now() - sent;
-    assert.equal(alive(qemu), false, "QEMU was orphaned");
+    assert.equal(isAlive(qemu), false, "QEMU was orphaned");
     assert.equal(events("sig").at(-1)?.status.exiting, true);
     const res = await start.result;
     assert.equal(res.code, 1);
@@ -111,8 +89,8 @@ describe("the host agent", { timeout: 60 * 60_000 }, () => {
     await waitUntil("the host agent's pid file", () => pidIn("sig", "ha.pid") > 0, 120_000);
     const ha = pidIn("sig", "ha.pid");
     process.kill(ha, "SIGTERM");
-    await waitUntil("the host agent to exit", () => !alive(ha), 60_000);
-    if (existsSync(marker)) assert.equal(alive(Number.parseInt(readFileSync(marker, "utf8"), 10)), false, "QEMU was orphaned");
+    await waitUntil("the host agent to exit", () => !isAlive(ha), 60_000);
+    if (existsSync(marker)) assert.equal(isAlive(Number.parseInt(readFileSync(marker, "utf8"), 10)), false, "QEMU was orphaned");
     assert.equal(events("sig").at(-1)?.status.exiting, true);
     assert.equal((await start.result).code, 1);
   });
@@ -127,9 +105,9 @@ describe("the host agent", { timeout: 60 * 60_000 }, () => {
     await new Promise((r) => setTimeout(r, 3000));
     const sent = Date.now();
     process.kill(ha, "SIGTERM");
-    await waitUntil("the host agent to exit", () => !alive(ha), 5 * 60_000);
+    await waitUntil("the host agent to exit", () => !isAlive(ha), 5 * 60_000);
     const stopMs = Date.now() - sent;
-    assert.equal(alive(qemu), false);
+    assert.equal(isAlive(qemu), false);
     // A guest that gets far enough in time (logind up) powers off cleanly; a slow one is killed.
     const log = readFileSync(path.join(home.dir, "boot", "ha.stderr.log"), "utf8");
     assert.match(log, /Sending QMP system_powerdown command again/);

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { run, LIMA, LIMACTL, type RunResult } from "../helpers/limactl.js";
+import { isAlive } from "../helpers/process.js";
 
 const root = mkdtempSync(path.join(os.tmpdir(), "lima-names-"));
 const limaHome = path.join(root, "home");
@@ -35,15 +36,6 @@ function contents(dir: string): Record<string, string> {
     out[entry] = statSync(file).isDirectory() ? "<dir>" : readFileSync(file, "utf8");
   }
   return out;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function plantVictim(dir: string, pid: number): void {

@@ -7,6 +7,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LIMACTL, LimaHome } from "../helpers/limactl.js";
+import { isAlive, waitUntil } from "../helpers/process.js";
 
 const home = new LimaHome();
 const NAME = "shellcopy";
@@ -104,23 +105,6 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}): Interactive {
 function masterPid(): number {
   const res = spawnSync("ssh", ["-F", path.join(instDir, "ssh.config"), "-O", "check", `lima-${NAME}`], { encoding: "utf8" });
   return Number(/pid=(\d+)/.exec(res.stderr)?.[1] ?? 0);
-}
-
-async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A host project for --sync: `f` says "orig", `gone.txt` is to be deleted by the guest command. */
@@ -244,7 +228,7 @@ describe("shell and copy against a real guest", { timeout: 60 * 60_000 }, () => 
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.stdout, "ok\n");
     assert.match(res.stderr, /Exiting ssh session for the instance `shellcopy`/);
-    await waitUntil("the old master to exit", () => !alive(before), MASTER_EXIT_MS);
+    await waitUntil("the old master to exit", () => !isAlive(before), MASTER_EXIT_MS);
     const after = masterPid();
     assert.ok(after > 0 && after !== before, "a new master serves the instance");
 

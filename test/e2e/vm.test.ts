@@ -8,37 +8,14 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LIMACTL, LimaHome } from "../helpers/limactl.js";
+import { isAlive, pidFromFile, waitUntil } from "../helpers/process.js";
 
 const home = new LimaHome();
 const NAME = "e2e";
 const dir = path.join(home.dir, NAME);
 const BOOT_MS = 15 * 60_000;
 
-function pidOf(file: string): number {
-  try {
-    return Number.parseInt(readFileSync(path.join(dir, file), "utf8"), 10);
-  } catch {
-    return 0;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const pidOf = (file: string): number => pidFromFile(path.join(dir, file));
 
 async function status(): Promise<string> {
   return (await home.limactl(["ls", "--format", "{{.Status}}", NAME])).stdout.trim();
@@ -130,7 +107,8 @@ describe("a real VM", { timeout: 60 * 60_000 }, () => {
     assert.equal(second.code, 1, second.stderr);
     assert.match(second.stderr, /instance `e2e` is being started by another process \(pid \d+\)/);
     first.kill("SIGKILL");
-    await waitUntil("the guest to answer", async () => (await home.limactl(["shell", NAME, "true"])).code === 0, BOOT_MS);
+    // Each try runs limactl: poll slowly so the checks do not slow the booting guest down.
+    await waitUntil("the guest to answer", async () => (await home.limactl(["shell", NAME, "true"])).code === 0, BOOT_MS, 500);
     assert.equal((await home.limactl(["shell", NAME, "cat", "kept.txt"])).stdout, "kept\n");
     assert.equal(await status(), "Running");
   });
@@ -139,7 +117,7 @@ describe("a real VM", { timeout: 60 * 60_000 }, () => {
     const qemu = pidOf("qemu.pid");
     const ha = pidOf("ha.pid");
     process.kill(qemu, "SIGKILL");
-    await waitUntil("the host agent to exit", () => !alive(ha), 60_000);
+    await waitUntil("the host agent to exit", () => !isAlive(ha), 60_000);
     assert.equal(await status(), "Stopped");
     const last = readFileSync(path.join(dir, "ha.stdout.log"), "utf8").trim().split("\n").at(-1) ?? "";
     assert.equal((JSON.parse(last) as { status: { exiting?: boolean } }).status.exiting, true);
@@ -150,13 +128,13 @@ describe("a real VM", { timeout: 60 * 60_000 }, () => {
     const ha = pidOf("ha.pid");
     const qemu = pidOf("qemu.pid");
     process.kill(ha, "SIGKILL");
-    await waitUntil("the host agent to die", () => !alive(ha), 10_000);
+    await waitUntil("the host agent to die", () => !isAlive(ha), 10_000);
     const broken = JSON.parse((await home.limactl(["ls", "--json", NAME])).stdout) as { status: string; errors: string[] };
     assert.equal(broken.status, "Broken");
     assert.match(broken.errors.join("\n"), /qemu driver is running but host agent is not/);
     const stop = await home.limactl(["stop", "-f", NAME]);
     assert.equal(stop.code, 0, stop.stderr);
-    await waitUntil("QEMU to die", () => !alive(qemu), 10_000);
+    await waitUntil("QEMU to die", () => !isAlive(qemu), 10_000);
     assert.equal(await status(), "Stopped");
     assert.deepEqual(runtimeFiles(), []);
   });
@@ -168,7 +146,7 @@ describe("a real VM", { timeout: 60 * 60_000 }, () => {
     const res = await home.limactl(["delete", "-f", NAME]);
     assert.equal(res.code, 0, res.stderr);
     assert.ok(!existsSync(dir));
-    await waitUntil("processes to die", () => !alive(qemu) && !alive(ha), 10_000);
+    await waitUntil("processes to die", () => !isAlive(qemu) && !isAlive(ha), 10_000);
     assert.equal((await home.limactl(["ls", "-q"])).stdout, "");
   });
 });

@@ -11,6 +11,7 @@ import { qmpExecute } from "../../../../src/driver/qemu/qmp.js";
 import { lookupDriver } from "../../../../src/driver/registry.js";
 import { configureLogger } from "../../../../src/log/logger.js";
 import type { Instance } from "../../../../src/store/instance.js";
+import { isAlive, readFileOr } from "../../../helpers/process.js";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "qemu-drv-"));
 after(() => {
@@ -53,23 +54,7 @@ function configured(inst: Instance, stopTimeoutMs = 1500, powerdownRepeatMs?: nu
   return driver;
 }
 
-function readFileOr(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
-
 const pidOf = (inst: Instance): number => Number(readFileSync(path.join(inst.dir, "qemu.pid"), "utf8").trim());
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("QemuDriver", () => {
   it("is registered as qemu and describes itself", () => {
@@ -120,7 +105,7 @@ describe("QemuDriver", () => {
     writeFileSync(path.join(inst.dir, "serial.log"), "stale");
     const vm = await driver.start();
     const pid = pidOf(inst);
-    assert.ok(alive(pid));
+    assert.ok(isAlive(pid));
     assert.notEqual(readFileSync(path.join(inst.dir, "serial.log"), "utf8"), "stale");
     const status = (await qmpExecute(path.join(inst.dir, "qmp.sock"), "query-status")) as { status: string };
     assert.equal(status.status, "running");
@@ -134,7 +119,7 @@ describe("QemuDriver", () => {
     await driver.stop(); // nothing in the guest handles ACPI: times out, then SIGKILL
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 1400 && elapsed < 10_000, `stop took ${elapsed}ms`);
-    assert.equal(alive(pid), false);
+    assert.equal(isAlive(pid), false);
     assert.equal(existsSync(path.join(inst.dir, "qemu.pid")), false);
     assert.equal(await vm.exited, undefined);
   });
@@ -147,7 +132,7 @@ describe("QemuDriver", () => {
     await driver.start();
     const pid = pidOf(inst);
     await driver.stop();
-    assert.equal(alive(pid), false);
+    assert.equal(isAlive(pid), false);
     const again = logs.filter((l) => l.includes("Sending QMP system_powerdown command again")).length;
     assert.ok(again >= 2, logs.join("\n"));
     assert.ok(logs.some((l) => l.includes("QEMU did not exit in 1.5s, forcibly killing QEMU")));
@@ -161,7 +146,7 @@ describe("QemuDriver", () => {
     const started = Date.now();
     await driver.stop({ force: true });
     assert.ok(Date.now() - started < 5_000);
-    assert.equal(alive(pid), false);
+    assert.equal(isAlive(pid), false);
     assert.equal(existsSync(path.join(inst.dir, "qemu.pid")), false);
     assert.equal(await vm.exited, undefined);
   });
@@ -175,7 +160,7 @@ describe("QemuDriver", () => {
     const started = Date.now();
     await driver.stop();
     assert.ok(Date.now() - started < 5_000);
-    assert.equal(alive(pid), false);
+    assert.equal(isAlive(pid), false);
     assert.equal(existsSync(path.join(inst.dir, "qemu.pid")), false);
   });
 
@@ -185,7 +170,7 @@ describe("QemuDriver", () => {
     const pid = pidOf(inst);
     const other = configured(inst, 500);
     await other.stop();
-    assert.equal(alive(pid), false);
+    assert.equal(isAlive(pid), false);
     assert.equal(existsSync(path.join(inst.dir, "qemu.pid")), false);
   });
 
