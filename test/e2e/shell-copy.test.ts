@@ -5,14 +5,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
+import { ensureGuestImage, expectedGuestUser, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LIMACTL, LimaHome } from "../helpers/limactl.js";
 import { isAlive, waitUntil } from "../helpers/process.js";
 
 const home = new LimaHome();
 const NAME = "shellcopy";
 const instDir = path.join(home.dir, NAME);
-const GUEST_HOME = "/home/lima.guest";
+const GUEST_HOME = expectedGuestUser().home;
 const BOOT_MS = 15 * 60_000;
 const PROMPT_MS = 120_000;
 /** `ssh -O exit` only asks: the master finishes its exit right after the answer. */

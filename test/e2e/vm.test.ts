@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
+import { ensureGuestImage, expectedGuestUser, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LIMACTL, LimaHome } from "../helpers/limactl.js";
 import { isAlive, pidFromFile, waitUntil } from "../helpers/process.js";
 
@@ -57,7 +57,8 @@ describe("a real VM", { timeout: 60 * 60_000 }, () => {
   it("shell runs commands as the guest user, passing stdin and exit codes", async () => {
     const who = await home.limactl(["shell", NAME, "sh", "-c", "id -un; id -u; echo $HOME; pwd; sudo -n true && echo sudo-ok"]);
     assert.equal(who.code, 0, who.stderr);
-    assert.deepEqual(who.stdout.trim().split("\n"), ["lima", "1000", "/home/lima.guest", "/home/lima.guest", "sudo-ok"]);
+    const user = expectedGuestUser();
+    assert.deepEqual(who.stdout.trim().split("\n"), [user.name, String(user.uid), user.home, user.home, "sudo-ok"]);
     assert.equal((await home.limactl(["shell", NAME, "false"])).code, 1);
     assert.equal((await home.limactl(["shell", NAME, "sh", "-c", "exit 42"])).code, 42);
     assert.equal((await home.limactl(["shell", NAME, "tr", "a-z", "A-Z"], { input: "hello\n" })).stdout, "HELLO\n");

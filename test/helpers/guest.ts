@@ -1,5 +1,6 @@
 // The locally built Debian guest the end-to-end tests boot (scripts/guest-image/build.sh, cached).
 import { spawnSync } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
 import { REPO } from "./limactl.js";
 
@@ -10,3 +11,14 @@ export function ensureGuestImage(): void {
 }
 
 export const GUEST_TEMPLATE = "template:local-debian-12";
+
+/**
+ * The guest user Lima makes for the user running the tests: the host's name and uid, or `lima`
+ * with uid 1000 when the host name is not a valid Linux user name; lima-ts also uses `lima`
+ * when the host user is root. The home is `/home/<name>.guest` (Lima ≥ 2.1).
+ */
+export function expectedGuestUser(): { name: string; uid: number; home: string } {
+  const { username, uid } = os.userInfo();
+  const name = uid !== 0 && /^[a-z_][a-z0-9_-]*$/.test(username) ? username : "lima";
+  return { name, uid: name === "lima" ? 1000 : uid, home: `/home/${name}.guest` };
+}
