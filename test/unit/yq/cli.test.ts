@@ -3,27 +3,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { runYqCLI } from "../../../src/yq/index.js";
+import { runYq } from "./runyq.js";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function yq(args: string[], input = "", env: Record<string, string> = {}): Promise<Run> {
-  const stdin = new PassThrough();
-  stdin.end(input);
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (b: Buffer) => out.push(b));
-  stderr.on("data", (b: Buffer) => err.push(b));
-  const code = await runYqCLI(args, { stdin, stdout, stderr, env });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
+const yq = runYq;
 
 describe("limactl yq", () => {
   it("--version", async () => {

@@ -2,21 +2,12 @@
 // each case is the documented input, expression and output.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
-import { runYqCLI } from "../../../src/yq/index.js";
+import { runYq } from "./runyq.js";
 
 async function yq(args: string[], input = ""): Promise<string> {
-  const stdin = new PassThrough();
-  stdin.end(input);
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (b: Buffer) => out.push(b));
-  stderr.on("data", (b: Buffer) => err.push(b));
-  const code = await runYqCLI(args, { stdin, stdout, stderr, env: {} });
-  assert.equal(code, 0, Buffer.concat(err).toString());
-  return Buffer.concat(out).toString();
+  const { code, stdout, stderr } = await runYq(args, input);
+  assert.equal(code, 0, stderr);
+  return stdout;
 }
 
 /** [what, input, expression, expected output] */
@@ -110,12 +101,6 @@ describe("yq operators as documented", () => {
     assert.equal(await yq(["eval-all", ". as $item ireduce ({}; . * $item )"], "a: cat\n---\nb: dog\n"), "a: cat\nb: dog\n");
   });
   it("env() parses YAML", async () => {
-    const stdin = new PassThrough();
-    stdin.end("");
-    const stdout = new PassThrough();
-    const out: Buffer[] = [];
-    stdout.on("data", (b: Buffer) => out.push(b));
-    await runYqCLI(["-n", ".a = env(myenv)"], { stdin, stdout, stderr: new PassThrough(), env: { myenv: "{b: fish}" } });
-    assert.equal(Buffer.concat(out).toString(), "a: {b: fish}\n");
+    assert.deepEqual(await runYq(["-n", ".a = env(myenv)"], "", { myenv: "{b: fish}" }), { code: 0, stdout: "a: {b: fish}\n", stderr: "" });
   });
 });
