@@ -12,7 +12,7 @@ import { hostHasRsync, rsyncArgv, rsyncGuestPath, rsyncSplitsRemotePaths } from 
 import { shellQuote, sshArgs, sshOpts } from "../sshutil/sshutil.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
-import { select } from "./select.js";
+import { select } from "./menu.js";
 
 /** A shallower directory would be `/`, `/home` or the home directory itself ("/Users/USER" is 3). */
 const MINIMUM_SYNC_DIR_DEPTH = 4;

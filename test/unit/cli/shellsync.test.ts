@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { applyKey, parseKeys, renderAnswer, renderQuestion } from "../../../src/cli/select.js";
 import { pagerCommand, parseRsyncStats, pathDepth, planSync, statsText } from "../../../src/cli/shellsync.js";
 import type { Instance } from "../../../src/store/instance.js";
 
@@ -31,28 +30,5 @@ describe("shell --sync", () => {
     assert.deepEqual(pagerCommand({ PAGER: "/usr/bin/less -S" }), ["/usr/bin/less", "-S", "-R"]);
     assert.deepEqual(pagerCommand({ PAGER: "less -SR" }), ["less", "-SR"]);
     assert.deepEqual(pagerCommand({ PAGER: "less", LESS: "-r" }), ["less"]);
-  });
-});
-
-describe("select prompt", () => {
-  const options = ["Yes", "No", "View the changed contents"];
-  it("reads several keys from one chunk", () => {
-    assert.deepEqual(parseKeys("\x1b[B\x1b[Bq\x7f\r\x03"), ["down", "down", { char: "q" }, "backspace", "enter", "interrupt"]);
-  });
-  it("moves, wraps, filters and picks by original index", () => {
-    let state = { filter: "", cursor: 0 };
-    state = applyKey(options, state, "up") as typeof state;
-    assert.deepEqual(state, { filter: "", cursor: 2 });
-    assert.deepEqual(applyKey(options, state, "enter"), { picked: 2 });
-    state = applyKey(options, { filter: "", cursor: 0 }, { char: "n" }) as typeof state;
-    assert.deepEqual(applyKey(options, state, "enter"), { picked: 1 });
-    assert.deepEqual(applyKey(options, { filter: "zz", cursor: 0 }, "enter"), { filter: "zz", cursor: 0 });
-  });
-  it("draws like survey", () => {
-    const text = renderQuestion("Accept?", options, { filter: "", cursor: 1 });
-    assert.equal(text.split("\n").length, 5);
-    assert.match(text, /Accept\?.*\[Use arrows to move, type to filter\]/);
-    assert.match(text, /> No/);
-    assert.match(renderAnswer("Accept?", "No"), /Accept\?.* No/);
   });
 });
