@@ -203,7 +203,7 @@ export class QemuDriver implements Driver {
       return;
     }
     logger.info("Shutting down QEMU with the power button");
-    const qmpSock = path.join(this.instance().dir, filenames.QMPSock);
+    const qmpSock = this.qmpSocket();
     const firstError = await pressPowerButton(qmpSock, false);
     if (firstError !== undefined) {
       const what = firstError instanceof QMPError ? "failed to send system_powerdown command via" : "failed to connect to";
@@ -240,12 +240,12 @@ export class QemuDriver implements Driver {
   async runGUI(): Promise<void> {}
 
   async changeDisplayPassword(password: string): Promise<void> {
-    const qmpSock = await this.waitForQMPSocket();
+    const qmpSock = this.qmpSocket();
     await qmpExecute(qmpSock, "change-vnc-password", { password });
   }
 
   async displayConnection(): Promise<string> {
-    const info = (await qmpExecute(path.join(this.instance().dir, filenames.QMPSock), "query-vnc")) as { service?: string } | undefined;
+    const info = (await qmpExecute(this.qmpSocket(), "query-vnc")) as { service?: string } | undefined;
     return info?.service ?? "";
   }
 
@@ -429,7 +429,7 @@ export class QemuDriver implements Driver {
    * loop on, once the machine exists: that is when the VM runs.
    */
   private async waitForQMP(vm: VMProcess): Promise<void> {
-    const qmpSock = path.join(this.instance().dir, filenames.QMPSock);
+    const qmpSock = this.qmpSocket();
     const deadline = Date.now() + (this.options.pidFileTimeoutMs ?? PID_FILE_TIMEOUT_MS);
     let ended: string | undefined;
     void vm.ended.then((how) => (ended = how));
@@ -477,21 +477,16 @@ export class QemuDriver implements Driver {
     await rm(path.join(dir, "vncpassword"), { force: true });
   }
 
-  private async waitForQMPSocket(): Promise<string> {
-    const qmpSock = path.join(this.instance().dir, filenames.QMPSock);
-    const deadline = Date.now() + 30_000;
-    while (!(await pathExists(qmpSock))) {
-      if (Date.now() > deadline) throw new LimaError(`timeout waiting for ${qmpSock}`);
-      await sleep(500);
-    }
-    return qmpSock;
+  /** start() returns only once QEMU answers here (waitForQMP), so no caller needs to wait for it. */
+  private qmpSocket(): string {
+    return path.join(this.instance().dir, filenames.QMPSock);
   }
 
   /** Presses Enter a few times so the Windows installer ISO boots ("Press any key"). */
   private async sendEnter(): Promise<void> {
     const key = (down: boolean): Record<string, unknown> => ({ type: "key", data: { down, key: { type: "qcode", data: "ret" } } });
     try {
-      const qmpSock = await this.waitForQMPSocket();
+      const qmpSock = this.qmpSocket();
       for (let i = 0; i < 5; i++) {
         await qmpExecute(qmpSock, "input-send-event", { events: [key(true), key(false)] });
         await sleep(1000);
@@ -503,7 +498,7 @@ export class QemuDriver implements Driver {
 
   private async hmp(command: string, tag: string): Promise<string> {
     logger.info(`Sending HMP ${command} command`);
-    return humanMonitorCommand(path.join(this.instance().dir, filenames.QMPSock), `${command} ${tag}`);
+    return humanMonitorCommand(this.qmpSocket(), `${command} ${tag}`);
   }
 
   private async qemuImgSnapshot(flag: string, tag?: string): Promise<string> {
