@@ -58,6 +58,12 @@ export function listenStream(hostAddr: string, onConnection: (socket: net.Socket
 }
 
 /**
+ * Datagrams wait here while the event loop is busy; asks for more than the usual 208 KiB default
+ * (the kernel caps it at net.core.rmem_max).
+ */
+const UDP_RECEIVE_BUFFER_BYTES = 4 << 20;
+
+/**
  * Binds a UDP socket. Without SO_REUSEADDR: on Linux it would let two instances bind the same
  * port and silently split the datagrams between them.
  */
@@ -69,6 +75,11 @@ export function bindDatagram(hostAddr: string): Promise<dgram.Socket> {
     socket.once("error", reject);
     socket.bind({ address: hp.host, port: hp.port, exclusive: true }, () => {
       socket.off("error", reject);
+      try {
+        socket.setRecvBufferSize(UDP_RECEIVE_BUFFER_BYTES);
+      } catch {
+        // The default buffer still works; bursts may drop earlier.
+      }
       resolve(socket);
     });
   });
