@@ -73,6 +73,10 @@ function tcpQueries(port: number, queries: Buffer[]): Promise<Buffer[]> {
   });
 }
 
+const RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP"];
+/** A reply's rcode name (the dns-packet types leave it out). */
+const rcode = (reply: Buffer): string => RCODES[reply.readUInt16BE(2) & 0xf] ?? "other";
+
 const query = (id: number, name: string, type: dnsPacket.RecordType = "A"): Buffer =>
   dnsPacket.encode({ id, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] });
 
@@ -187,9 +191,9 @@ describe("host resolver DNS server", () => {
   it("forwards what it cannot answer verbatim and passes NXDOMAIN back", async () => {
     const before = upstream.queries.length;
     const q = query(4242, "nonexistent.example", "MX");
-    const reply = dnsPacket.decode(await udpQuery(resolver.udpPort, q));
-    assert.equal(reply.id, 4242);
-    assert.equal(reply.rcode, "NXDOMAIN");
+    const raw = await udpQuery(resolver.udpPort, q);
+    assert.equal(dnsPacket.decode(raw).id, 4242);
+    assert.equal(rcode(raw), "NXDOMAIN");
     // The test server also got the MX lookup of the host's resolver; the last query is the forwarded one.
     assert.ok(upstream.queries.length > before);
     assert.deepEqual(upstream.queries.at(-1), q);
@@ -198,9 +202,10 @@ describe("host resolver DNS server", () => {
 
   it("answers an empty NOERROR reply when every upstream server fails", async () => {
     const started = Date.now();
-    const reply = dnsPacket.decode(await udpQuery(deadEnd.udpPort, query(77, "nothing.example", "PTR")));
+    const raw = await udpQuery(deadEnd.udpPort, query(77, "nothing.example", "PTR"));
+    const reply = dnsPacket.decode(raw);
     assert.equal(reply.id, 77);
-    assert.equal(reply.rcode, "NOERROR");
+    assert.equal(rcode(raw), "NOERROR");
     assert.deepEqual(reply.questions, [{ type: "PTR", name: "nothing.example", class: "IN" }]);
     assert.deepEqual(reply.answers, []);
     assert.ok(Date.now() - started < 4 * FORWARD_TIMEOUT_MS);
@@ -215,9 +220,9 @@ describe("host resolver DNS server", () => {
 
   it("answers FORMERR to a query with two questions and NOTIMP to an UPDATE", async () => {
     const two = dnsPacket.encode({ id: 5, type: "query", questions: [{ type: "A", name: "a.example" }, { type: "A", name: "b.example" }] });
-    assert.equal(dnsPacket.decode(await udpQuery(resolver.udpPort, two)).rcode, "FORMERR");
+    assert.equal(rcode(await udpQuery(resolver.udpPort, two)), "FORMERR");
     const update = query(6, "a.example");
     update.writeUInt16BE(0x2800, 2);
-    assert.equal(dnsPacket.decode(await udpQuery(resolver.udpPort, update)).rcode, "NOTIMP");
+    assert.equal(rcode(await udpQuery(resolver.udpPort, update)), "NOTIMP");
   });
 });
