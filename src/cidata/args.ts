@@ -12,9 +12,9 @@ import { guestEnvironment, type ResolveHost } from "./env.js";
 import { macAddress, mountTag } from "./mac.js";
 
 export const SLIRP_NIC_NAME = "eth0";
-const SLIRP_GATEWAY = "192.168.5.2";
+export const SLIRP_GATEWAY = "192.168.5.2";
 const SLIRP_DNS = "192.168.5.3";
-const SLIRP_IP_ADDRESS = "192.168.5.15";
+export const SLIRP_IP_ADDRESS = "192.168.5.15";
 export const NERDCTL_ARCHIVE = "nerdctl-full.tgz";
 
 export interface CidataMount {

@@ -57,8 +57,6 @@ export function unimplementedFields(y: LimaYAML, ctx: UnimplementedContext): str
   const copyToHost = (y.copyToHost ?? []).length;
   if (copyToHost > 0) messages.push(`field \`copyToHost\` (${count(copyToHost, "rule")}) ${NOT_YET}: nothing is copied from the guest`);
   if (y.mountInotify === true) messages.push(`field \`mountInotify: true\` ${NOT_YET}: host file changes raise no inotify events in the guest`);
-  const hosts = Object.keys(y.hostResolver?.hosts ?? {}).length;
-  if (hosts > 0) messages.push(`field \`hostResolver.hosts\` (${count(hosts, "name")}) ${NOT_YET}: the guest cannot resolve these names`);
   messages.push(mountsNotice(y));
   if (y.video?.display === "vnc") {
     // QEMU starts its VNC server with password=on; the host agent never sets the password nor

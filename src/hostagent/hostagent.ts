@@ -6,10 +6,13 @@ import net from "node:net";
 import path from "node:path";
 import type http from "node:http";
 import { generateCidata } from "../cidata/index.js";
+import { loadNetworkModes } from "../config/index.js";
 import type { Driver } from "../driver/driver.js";
 import { configuredDriver } from "../instance/driverutil.js";
+import { hostResolverHosts, type HostResolver, startHostResolver } from "../hostresolver/index.js";
 import { logger } from "../log/logger.js";
 import { releaseDiskLocks } from "../store/disk.js";
+import { limaHome } from "../store/dirnames.js";
 import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { readPidFile } from "../store/pidfile.js";
@@ -91,6 +94,7 @@ class HostAgent {
   private readonly abort = new AbortController();
   private server?: http.Server;
   private driver?: Driver;
+  private hostResolver?: HostResolver;
   private stopping = false;
   private forceStop = false;
 
@@ -111,10 +115,11 @@ class HostAgent {
     this.inst = { ...this.inst, sshLocalPort: port };
     this.driver = configuredDriver(this.inst);
     const info = this.driver.info();
+    this.hostResolver = await this.startHostResolver();
     const { iid } = await generateCidata(this.inst, {
       sshLocalPort: port,
-      udpDNSLocalPort: 0,
-      tcpDNSLocalPort: 0,
+      udpDNSLocalPort: this.hostResolver?.udpPort ?? 0,
+      tcpDNSLocalPort: this.hostResolver?.tcpPort ?? 0,
       pubKeys: publicKeys(this.config.ssh?.loadDotSSHPubKeys === true),
       guestAgentBinary: this.options.guestAgentBinary,
       nerdctlArchive: this.options.nerdctlArchive,
@@ -142,6 +147,22 @@ class HostAgent {
     await routines;
     if (exitReason instanceof Error) return this.shutdown(exitReason);
     return this.shutdown(undefined, exitReason);
+  }
+
+  /**
+   * The DNS server the guest uses through 192.168.5.3 (§3.12): unless `hostResolver.enabled` is
+   * false or a user-v2 network brings its own DNS.
+   */
+  private async startHostResolver(): Promise<HostResolver | undefined> {
+    const hostResolver = this.config.hostResolver;
+    if (hostResolver?.enabled === false) return undefined;
+    const modes = loadNetworkModes(limaHome());
+    if ((this.config.networks ?? []).some((nw) => nw.lima !== undefined && modes[nw.lima] === "user-v2")) return undefined;
+    try {
+      return await startHostResolver({ ipv6: hostResolver?.ipv6 === true, staticHosts: hostResolverHosts(this.inst.name, this.config) });
+    } catch (err) {
+      throw new LimaError(`cannot start DNS server: ${errorMessage(err)}`);
+    }
   }
 
   /** A failure (not a requirement that is unmet, but an exception) stops the VM with the reason. */
@@ -186,6 +207,7 @@ class HostAgent {
       }
     }
     for (const disk of releaseDiskLocks(this.inst)) logger.info(`Unmounting disk ${q(disk)}`);
+    await this.hostResolver?.close();
     this.events.emit({ exiting: true, ...(errors.length > 0 ? { errors } : {}) });
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     rmSync(this.options.socket, { force: true });

@@ -6,10 +6,10 @@ import { unimplementedFields } from "../../../src/config/unimplemented.js";
 const ctx = { networkModes: { "user-v2": "user-v2", shared: "shared", mynet: "user-v2" } };
 
 describe("unimplementedFields", () => {
-  it("is silent for what lima-ts does: 9p mounts, no forwards, display none, script provisions", () => {
+  it("is silent for what lima-ts does: 9p mounts, no forwards, display none, script provisions, host resolver names", () => {
     const y: LimaYAML = {
       mounts: [{ location: "~" }], mountType: "9p", mountInotify: false, portForwards: [], copyToHost: [],
-      hostResolver: { enabled: true, hosts: {} }, video: { display: "none", vnc: { display: "127.0.0.1:0,to=9" } },
+      hostResolver: { enabled: true, hosts: { "host.docker.internal": "host.lima.internal" } }, video: { display: "none", vnc: { display: "127.0.0.1:0,to=9" } },
       provision: [{ mode: "system", script: "true" }], networks: [{ socket: "/var/run/socket_vmnet" }],
     };
     assert.deepEqual(unimplementedFields(y, ctx), []);
@@ -20,7 +20,6 @@ describe("unimplementedFields", () => {
       portForwards: [{ guestPort: 80 }, { guestPort: 443 }],
       copyToHost: [{ guest: "/etc/os-release", host: "/tmp/os-release" }],
       mountInotify: true,
-      hostResolver: { hosts: { "host.docker.internal": "host.lima.internal" } },
       mounts: [{ location: "~" }, { location: "/tmp/lima", writable: true }],
       mountType: "reverse-sshfs",
       video: { display: "vnc" },
@@ -31,7 +30,6 @@ describe("unimplementedFields", () => {
       "field `portForwards` (2 rules) is not implemented yet in lima-ts and has no effect: no port is forwarded",
       "field `copyToHost` (1 rule) is not implemented yet in lima-ts and has no effect: nothing is copied from the guest",
       "field `mountInotify: true` is not implemented yet in lima-ts and has no effect: host file changes raise no inotify events in the guest",
-      "field `hostResolver.hosts` (1 name) is not implemented yet in lima-ts and has no effect: the guest cannot resolve these names",
       "field `mounts` (2 entries) with `mountType: reverse-sshfs` is not implemented yet in lima-ts and has no effect: nothing is mounted; only `mountType: 9p` mounts work",
       "field `video.display: vnc`: the VNC password (`vncpassword`) is not implemented yet in lima-ts, so no VNC client can connect",
       "fields `provision[0]`, `provision[2]` (`mode: yq`) are not implemented yet in lima-ts and have no effect: yq provisioning needs lima-guestagent in the guest",
