@@ -17,10 +17,14 @@ import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { readPidFile } from "../store/pidfile.js";
 import { inspect } from "../store/store.js";
-import { publicKeys, sshOpts, writeSSHConfig } from "../sshutil/sshutil.js";
+import { forwardSSH } from "../portfwd/sshforwarder.js";
+import { PortForwarder } from "../portfwd/index.js";
+import { publicKeys, sshArgs, sshOpts, writeSSHConfig } from "../sshutil/sshutil.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { serveAPI } from "./api.js";
+import { GuestAgentLink } from "./guestagent.js";
+import { runTimeSync } from "./timesync.js";
 import { EventEmitter, eventLine } from "./events.js";
 import { essentialRequirements, finalRequirements, optionalRequirements, runRequirements } from "./requirements.js";
 
@@ -36,6 +40,10 @@ export interface HostAgentOptions {
 const REQUIREMENT_RETRY_MS = 1000;
 /** Attempts per requirement: 10 minutes at that pace, as Lima's 200 × 3 s. */
 const REQUIREMENT_RETRIES = 600;
+/** How long the final requirements wait for the guest agent's first answer (Lima: 1 min). */
+const GUEST_AGENT_WAIT_MS = 60_000;
+/** Where the guest agent listens in the guest when no vsock or virtio port is used. */
+const GUEST_AGENT_GUEST_SOCKET = "/run/lima-guestagent.sock";
 
 /** Writes the pid file exclusively; refuses when it names a live process. */
 function writePidFile(file: string): void {
@@ -95,6 +103,8 @@ class HostAgent {
   private server?: http.Server;
   private driver?: Driver;
   private hostResolver?: HostResolver;
+  private portForwarder?: PortForwarder;
+  private guestAgent?: GuestAgentLink;
   private stopping = false;
   private forceStop = false;
 
@@ -176,7 +186,8 @@ class HostAgent {
   }
 
   private async runRoutines(port: number, iid: string): Promise<void> {
-    const runner = { port, opts: sshOpts(this.inst.dir, this.config), retries: REQUIREMENT_RETRIES, intervalMs: REQUIREMENT_RETRY_MS, signal: this.abort.signal };
+    const opts = sshOpts(this.inst.dir, this.config);
+    const runner = { port, opts, retries: REQUIREMENT_RETRIES, intervalMs: REQUIREMENT_RETRY_MS, signal: this.abort.signal };
     const essential = await runRequirements("essential", essentialRequirements(this.config, iid), runner);
     if (this.abort.signal.aborted) return;
     if (essential.length > 0) {
@@ -185,17 +196,70 @@ class HostAgent {
       this.stop.request(essential);
       return;
     }
+    this.portForwarder = new PortForwarder({
+      instDir: this.inst.dir,
+      instName: this.inst.name,
+      rules: this.config.portForwards ?? [],
+      sshLocalPort: port,
+      sshArgs: sshArgs(opts),
+      client: () => this.guestAgent?.current(),
+      emit: (portForward) => this.events.emitWith({ portForward }),
+    });
+    await this.portForwarder.forwardStatic();
+    const withGuestAgent = !this.config.plain && (this.config.os ?? "Linux") === "Linux";
+    if (withGuestAgent) await this.startGuestAgentLink(port, opts);
     const optional = await runRequirements("optional", optionalRequirements(this.config, iid, path.join(this.inst.dir, filenames.LimaYAML)), runner);
+    if (withGuestAgent) optional.push(...(await this.waitForGuestAgent()));
     const final = await runRequirements("final", finalRequirements(iid), runner);
     if (this.abort.signal.aborted) return;
     const errors = [...optional, ...final];
     this.events.emit({ running: true, sshLocalPort: port, ...(errors.length > 0 ? { degraded: true, errors } : {}) });
   }
 
+  /** Lima's GA watcher: `ga.sock` forwarded over SSH (when the driver wants it), events to the port forwarder, time sync. */
+  private async startGuestAgentLink(port: number, opts: string[]): Promise<void> {
+    const driver = this.driver;
+    if (!driver || !this.portForwarder) return;
+    const forwarder = this.portForwarder;
+    const target = { sshArgs: sshArgs(opts), address: "127.0.0.1", port };
+    const gaSock = path.join(this.inst.dir, filenames.GuestAgentSock);
+    const forward = async (): Promise<void> => {
+      await forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "cancel", false).catch(() => undefined);
+      await forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "forward", false);
+    };
+    this.guestAgent = new GuestAgentLink({
+      instDir: this.inst.dir,
+      forward: driver.forwardGuestAgent() ? forward : undefined,
+      onEvent: (event) => forwarder.handleEvent(event),
+      signal: this.abort.signal,
+    });
+    const link = this.guestAgent;
+    void link.run();
+    void runTimeSync(() => link.current(), link.alive, this.abort.signal);
+    if (!driver.info().features.skipSocketForwarding) await forwarder.forwardSockets();
+  }
+
+  private async waitForGuestAgent(): Promise<string[]> {
+    const link = this.guestAgent;
+    if (!link) return [];
+    logger.info("Waiting for the guest agent to be running");
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), GUEST_AGENT_WAIT_MS)));
+    const late = await Promise.race([link.alive.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (!late) return [];
+    const message = "guest agent does not seem to be running; port forwards will not work";
+    logger.warn(message);
+    return [message];
+  }
+
   /** `vmError`: the VM is gone already (nothing to stop); `reasons`: why the host agent stops. */
   private async shutdown(vmError: Error | undefined, reasons: string[] = []): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.abort.abort();
+    this.guestAgent?.close();
+    await this.portForwarder?.close().catch((err: unknown) => logger.warn(`port forwarding: ${errorMessage(err)}`));
     this.closeControlMaster();
     const errors: string[] = [...reasons];
     if (vmError) errors.push(vmError.message);
