@@ -34,14 +34,6 @@ function mountsNotice(y: LimaYAML): string | undefined {
   return `${what} ${NOT_YET}: nothing is mounted; only \`mountType: 9p\` mounts work`;
 }
 
-function provisionNotice(y: LimaYAML): string | undefined {
-  const fields = (y.provision ?? []).flatMap((p, i) => (p.mode === "yq" ? [`provision[${i}]`] : []));
-  if (fields.length === 0) return undefined;
-  // The guest runs yq provisions with lima-guestagent, which lima-ts does not ship yet.
-  const { subject, notYet } = fieldsSubject(fields);
-  return `${subject} (\`mode: yq\`) ${notYet}: yq provisioning needs lima-guestagent in the guest`;
-}
-
 function userV2Notice(y: LimaYAML, ctx: UnimplementedContext): string | undefined {
   const fields = (y.networks ?? []).flatMap((nw, i) => (nw.lima && ctx.networkModes[nw.lima] === "user-v2" ? [`networks[${i}].lima`] : []));
   if (fields.length === 0) return undefined;
@@ -52,8 +44,6 @@ function userV2Notice(y: LimaYAML, ctx: UnimplementedContext): string | undefine
 /** One message per lima.yaml feature that the effective config uses but lima-ts ignores. */
 export function unimplementedFields(y: LimaYAML, ctx: UnimplementedContext): string[] {
   const messages: (string | undefined)[] = [];
-  const portForwards = (y.portForwards ?? []).length;
-  if (portForwards > 0) messages.push(`field \`portForwards\` (${count(portForwards, "rule")}) ${NOT_YET}: no port is forwarded`);
   const copyToHost = (y.copyToHost ?? []).length;
   if (copyToHost > 0) messages.push(`field \`copyToHost\` (${count(copyToHost, "rule")}) ${NOT_YET}: nothing is copied from the guest`);
   if (y.mountInotify === true) messages.push(`field \`mountInotify: true\` ${NOT_YET}: host file changes raise no inotify events in the guest`);
@@ -63,6 +53,6 @@ export function unimplementedFields(y: LimaYAML, ctx: UnimplementedContext): str
     // writes vncdisplay/vncpassword, so every VNC client is refused.
     messages.push(`field \`video.display: vnc\`: the VNC password (\`vncpassword\`) is not implemented yet in lima-ts, so no VNC client can connect`);
   }
-  messages.push(provisionNotice(y), userV2Notice(y, ctx));
+  messages.push(userV2Notice(y, ctx));
   return messages.filter((m): m is string => m !== undefined);
 }
