@@ -13,8 +13,8 @@ import {
   HEADER_SIZE,
   headerOnlyReply,
   type Header,
+  isQuery,
   messageLayout,
-  opcodeOf,
   RCODE_FORMERR,
   RCODE_NOTIMP,
   readHeader,
@@ -214,7 +214,7 @@ export function createHandler(options: HandlerOptions): QueryHandler {
       return headerOnlyReply(header, RCODE_FORMERR);
     }
     const fit = (reply: Buffer): Buffer => (transport === "udp" ? truncateMessage(reply, UDP_REPLY_LIMIT) : reply);
-    const answers = question && opcodeOf(header.flags) === 0 ? await localAnswers(question, options.ipv6, table, resolver) : undefined;
+    const answers = question && isQuery(header.flags) ? await localAnswers(question, options.ipv6, table, resolver) : undefined;
     if (answers) return fit(buildReply(query, answers));
     // Not answered here: the host's DNS servers answer, or (all failing) an empty reply.
     return fit((await forwardQuery(query, upstreams, timeoutMs)) ?? buildReply(query, []));

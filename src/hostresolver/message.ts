@@ -41,7 +41,8 @@ export function readHeader(buf: Buffer): Header | undefined {
 }
 
 export const opcodeOf = (flags: number): number => (flags & OPCODE_MASK) >> 11;
-export const isTruncated = (flags: number): boolean => (flags & TC) !== 0;
+/** A standard query (not a NOTIFY, which is only forwarded). */
+export const isQuery = (flags: number): boolean => opcodeOf(flags) === OPCODE_QUERY;
 
 /**
  * What to do with an incoming message, as the Go DNS server Lima uses decides: responses are
