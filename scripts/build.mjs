@@ -2,6 +2,7 @@
 // (dist/limactl.mjs, no imports of its own: `--version` loads nothing else) that imports
 // dist/root.mjs or dist/yq.mjs, which split every command into chunks loaded on demand.
 import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -75,3 +76,6 @@ await build({ ...common, entryPoints: { limactl: "src/cli/main.ts" }, plugins: [
 await build({ ...SPLIT_BUILD, plugins: [coreInEveryEntry(await dynamicImportTargets())] });
 chmodSync("bin/limactl", 0o755);
 chmodSync("bin/lima", 0o755);
+
+// The guest agent: a standalone executable compiled by bun (scripts/build-guestagent.mjs).
+execFileSync(process.execPath, ["scripts/build-guestagent.mjs"], { stdio: "inherit" });

@@ -2,9 +2,12 @@
 // protocol and the guest address; the guest agent dials it from inside the guest (so `0.0.0.0:P`
 // and `[::]:P` reach local listeners) and copies bytes both ways. TCP: one stream per connection.
 // UDP: one stream per host-side client, one datagram per message.
+// A failure ends the stream with a gRPC error status (as Lima's Go server returns the dial error),
+// never with an exception: one bad tunnel must not take the agent down.
 import dgram from "node:dgram";
 import net from "node:net";
-import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { getSystemErrorMap } from "node:util";
+import { status, type ServerDuplexStream } from "@grpc/grpc-js";
 import type { TunnelMessage } from "./api/index.js";
 
 type TunnelCall = ServerDuplexStream<TunnelMessage, TunnelMessage>;
@@ -22,25 +25,47 @@ function reply(id: string, data: Buffer): TunnelMessage {
   return { id, protocol: "", data, guest_addr: "", udp_target_addr: "" };
 }
 
+function isOpen(call: TunnelCall): boolean {
+  return !call.destroyed && !call.writableEnded;
+}
+
+/** Ends the stream with an error status (the built-in 'error' listener sends it as the trailer). */
+function fail(call: TunnelCall, code: status, details: string): void {
+  if (isOpen(call)) call.emit("error", { code, details });
+}
+
+function finish(call: TunnelCall): void {
+  if (isOpen(call)) call.end();
+}
+
+/** Go's wording for a socket error: "dial tcp 127.0.0.1:1: connect: connection refused". */
+export function dialErrorText(protocol: string, addr: string, err: NodeJS.ErrnoException): string {
+  const text = typeof err.errno === "number" ? getSystemErrorMap().get(err.errno)?.[1] : undefined;
+  return `dial ${protocol} ${addr}: ${err.syscall ?? "dial"}: ${text ?? err.message}`;
+}
+
 /** Serves one Tunnel call until either side closes. */
 export function handleTunnel(call: TunnelCall): void {
   call.once("data", (first: TunnelMessage) => {
     const target = splitHostPort(first.guest_addr);
     if (!target) {
-      call.destroy(new Error(`tunnel ${first.id}: bad guest address ${JSON.stringify(first.guest_addr)}`));
+      fail(call, status.INVALID_ARGUMENT, `tunnel ${first.id}: bad guest address ${JSON.stringify(first.guest_addr)}`);
       return;
     }
     if (first.protocol === "udp") tunnelUDP(call, first, target);
     else if (first.protocol === "tcp") tunnelTCP(call, first, target);
-    else call.destroy(new Error(`tunnel ${first.id}: unknown protocol ${JSON.stringify(first.protocol)}`));
+    else fail(call, status.INVALID_ARGUMENT, `tunnel ${first.id}: unknown protocol ${JSON.stringify(first.protocol)}`);
   });
 }
 
 function tunnelTCP(call: TunnelCall, first: TunnelMessage, target: { host: string; port: number }): void {
   const socket = net.connect({ host: target.host, port: target.port });
   socket.setNoDelay(true);
+  let connected = false;
+  socket.once("connect", () => (connected = true));
   const toGuest = (msg: TunnelMessage): void => {
-    if (msg.data.length > 0 && !socket.write(msg.data)) {
+    if (msg.data.length === 0 || socket.destroyed) return;
+    if (!socket.write(msg.data)) {
       call.pause();
       socket.once("drain", () => call.resume());
     }
@@ -51,47 +76,53 @@ function tunnelTCP(call: TunnelCall, first: TunnelMessage, target: { host: strin
   call.on("error", () => socket.destroy());
   call.on("cancelled", () => socket.destroy());
   socket.on("data", (data: Buffer) => {
+    if (!isOpen(call)) return;
     if (!call.write(reply(first.id, data))) {
       socket.pause();
       call.once("drain", () => socket.resume());
     }
   });
-  socket.on("end", () => call.end());
-  socket.on("error", () => call.end());
-  socket.on("close", () => {
-    if (!call.writableEnded) call.end();
+  socket.on("error", (err: NodeJS.ErrnoException) => {
+    if (!connected) fail(call, status.UNKNOWN, dialErrorText("tcp", first.guest_addr, err));
+    else finish(call);
   });
+  socket.on("close", () => finish(call));
 }
 
 function tunnelUDP(call: TunnelCall, first: TunnelMessage, target: { host: string; port: number }): void {
   const socket = dgram.createSocket(net.isIPv6(target.host) ? "udp6" : "udp4");
   const pending: Buffer[] = first.data.length > 0 ? [first.data] : [];
   let connected = false;
-  socket.connect(target.port, target.host, () => {
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    socket.close();
+  };
+  // send() on a closed socket throws, so every send goes through here.
+  const send = (data: Buffer): void => {
+    if (!closed) socket.send(data);
+  };
+  socket.connect(target.port, target.host || undefined, () => {
     connected = true;
-    for (const data of pending.splice(0)) socket.send(data);
+    for (const data of pending.splice(0)) send(data);
   });
   call.on("data", (msg: TunnelMessage) => {
     if (msg.data.length === 0) return;
-    if (connected) socket.send(msg.data);
+    if (connected) send(msg.data);
     else pending.push(msg.data);
   });
-  const close = (): void => {
-    try {
-      socket.close();
-    } catch {
-      // already closed
-    }
-  };
   call.on("end", () => {
     close();
-    call.end();
+    finish(call);
   });
   call.on("error", close);
   call.on("cancelled", close);
-  socket.on("message", (data: Buffer) => call.write(reply(first.id, data)));
-  socket.on("error", () => {
+  socket.on("message", (data: Buffer) => {
+    if (isOpen(call)) call.write(reply(first.id, data));
+  });
+  socket.on("error", (err: NodeJS.ErrnoException) => {
     close();
-    if (!call.writableEnded) call.end();
+    fail(call, status.UNKNOWN, connected ? `${first.guest_addr}: ${err.message}` : dialErrorText("udp", first.guest_addr, err));
   });
 }

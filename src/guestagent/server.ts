@@ -1,0 +1,117 @@
+// The GuestService gRPC server on a unix socket: GetInfo, GetEvents, PostInotify, Tunnel, SyncTime.
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, utimesSync } from "node:fs";
+import * as grpc from "@grpc/grpc-js";
+import {
+  fromTimestamp,
+  GUEST_SERVER_OPTIONS,
+  guestServiceDefinition,
+  type GuestServiceHandlers,
+  type Inotify,
+} from "./api/index.js";
+import { PortWatcher, streamEvents } from "./events.js";
+import { KubernetesServiceWatcher } from "./kubernetes.js";
+import { LocalPorts } from "./ports.js";
+import { syncTime } from "./timesync.js";
+import { handleTunnel } from "./tunnel.js";
+import { logger } from "../log/logger.js";
+
+/** Polling interval of the local ports: a new or closed listener is reported within ~this. */
+export const DEFAULT_TICK_MS = 250;
+
+const SHUTDOWN_GRACE_MS = 500;
+
+export interface GuestAgentOptions {
+  socketPath: string;
+  runtimeDir: string;
+  tickMs: number;
+  /** UID that gets the socket (mode 0600); 0 keeps it root's. */
+  socketOwner: number;
+  /** Directory of the tcp/tcp6/udp/udp6 tables (tests point it at fixtures). */
+  procNetDir?: string;
+  /** Watch Kubernetes services through kubectl (default true). */
+  kubernetes?: boolean;
+}
+
+export interface GuestAgentServer {
+  close(): Promise<void>;
+}
+
+function postInotify(event: Inotify): void {
+  const when = fromTimestamp(event.time);
+  if (!when || !existsSync(event.mount_path)) return;
+  try {
+    utimesSync(event.mount_path, when, when);
+  } catch (err) {
+    logger.error(`error in inotify handle. Event: ${event.mount_path}, Error: ${(err as Error).message}`);
+  }
+}
+
+function handlers(ports: LocalPorts, watcher: PortWatcher, runtimeDir: string): GuestServiceHandlers {
+  return {
+    GetInfo: (_call, callback) => {
+      try {
+        callback(null, { local_ports: ports.read().ports });
+      } catch (err) {
+        callback({ code: grpc.status.UNKNOWN, details: (err as Error).message });
+      }
+    },
+    GetEvents: (call) => streamEvents(call, watcher, runtimeDir),
+    PostInotify: (call, callback) => {
+      call.on("data", postInotify);
+      call.on("end", () => callback(null, {}));
+      call.on("error", () => undefined); // the client went away; nothing to answer
+    },
+    Tunnel: handleTunnel,
+    SyncTime: (call, callback) => {
+      syncTime(call.request).then(
+        (response) => callback(null, response),
+        (err: Error) => callback({ code: grpc.status.UNKNOWN, details: err.message }),
+      );
+    },
+  };
+}
+
+function bind(server: grpc.Server, socketPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+export async function serveGuestAgent(options: GuestAgentOptions): Promise<GuestAgentServer> {
+  mkdirSync(options.runtimeDir, { recursive: true, mode: 0o755 });
+  const kube = options.kubernetes === false ? undefined : new KubernetesServiceWatcher();
+  const ports = new LocalPorts(options.procNetDir, kube);
+  const watcher = new PortWatcher(ports, options.tickMs);
+  const server = new grpc.Server(GUEST_SERVER_OPTIONS);
+  server.addService(guestServiceDefinition(), handlers(ports, watcher, options.runtimeDir));
+  rmSync(options.socketPath, { force: true });
+  // Created 0600 from the start (no window in which other users could connect), then handed over.
+  const umask = process.umask(0o177);
+  try {
+    await bind(server, options.socketPath);
+  } finally {
+    process.umask(umask);
+  }
+  if (options.socketOwner > 0) chownSync(options.socketPath, options.socketOwner, -1);
+  chmodSync(options.socketPath, 0o600);
+  kube?.start();
+  return {
+    close: async () => {
+      kube?.stop();
+      // GetEvents streams never end by themselves: cancel what is left after a short grace
+      // (each stream saves its state when cancelled).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, SHUTDOWN_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      ports.close();
+      rmSync(options.socketPath, { force: true });
+    },
+  };
+}
