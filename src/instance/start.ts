@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { guestAgentBinaryPath, guestAgentFileName } from "../guestagent/binary.js";
 import { type Event, LineFollower, parseEvent } from "../hostagent/events.js";
 import { type Level, LEVELS, logger } from "../log/logger.js";
 import * as filenames from "../store/filenames.js";
@@ -50,7 +51,24 @@ function limactlEntry(): string {
   return process.argv[1] ?? fileURLToPath(import.meta.url);
 }
 
+/**
+ * The guest agent to put into cidata: Linux guests that are not plain. A missing one does not stop
+ * the start (the guest works, without port forwarding), but it is said at once with the fix.
+ */
+function guestAgentFor(inst: Instance): string | undefined {
+  const config = inst.config ?? {};
+  if (config.plain || (config.os ?? "Linux") !== "Linux") return undefined;
+  const arch = config.arch === "aarch64" ? "aarch64" : config.arch === "x86_64" ? "x86_64" : undefined;
+  const binary = arch ? guestAgentBinaryPath(arch) : undefined;
+  if (!binary) {
+    const name = arch ? guestAgentFileName(arch) : `lima-guestagent.Linux-${config.arch ?? "?"}`;
+    logger.warn(`${name} was not found (run \`npm run build\` in the lima-ts directory to build it); the guest will have no guest agent, so no port is forwarded`);
+  }
+  return binary;
+}
+
 function spawnHostAgent(inst: Instance, options: StartOptions, prepared: Prepared): number {
+  const guestAgent = guestAgentFor(inst);
   const stdoutLog = path.join(inst.dir, filenames.HostAgentStdoutLog);
   const stderrLog = path.join(inst.dir, filenames.HostAgentStderrLog);
   rmSync(stdoutLog, { force: true });
@@ -66,6 +84,7 @@ function spawnHostAgent(inst: Instance, options: StartOptions, prepared: Prepare
     path.join(inst.dir, filenames.HostAgentPID),
     "--socket",
     path.join(inst.dir, filenames.HostAgentSock),
+    ...(guestAgent ? ["--guestagent", guestAgent] : []),
     ...(prepared.nerdctlArchive ? ["--nerdctl-archive", prepared.nerdctlArchive] : []),
     inst.name,
   ];

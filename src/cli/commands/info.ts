@@ -1,3 +1,4 @@
+import { guestAgentBinaryPath } from "../../guestagent/binary.js";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadYAML, toJSONObject } from "../../config/index.js";
@@ -18,6 +19,16 @@ function defaultTemplateConfig(): Record<string, unknown> {
   return toJSONObject(loadYAML(text, "", { warn: false }).config);
 }
 
+/** Lima keys Linux agents by arch alone (`x86_64`), others by `<OS>-<arch>`. */
+function guestAgents(): Record<string, { location: string }> {
+  const out: Record<string, { location: string }> = {};
+  for (const arch of ["aarch64", "x86_64"] as const) {
+    const location = guestAgentBinaryPath(arch);
+    if (location) out[arch] = { location };
+  }
+  return out;
+}
+
 export function limaInfo(): Record<string, unknown> {
   const vmTypesEx: Record<string, { location: string }> = {};
   for (const d of allDrivers()) vmTypesEx[d.name] = { location: d.location };
@@ -28,7 +39,7 @@ export function limaInfo(): Record<string, unknown> {
     limaHome: limaHome(),
     vmTypes: Object.keys(vmTypesEx),
     vmTypesEx,
-    guestAgents: {},
+    guestAgents: guestAgents(),
     shellEnvBlock: SHELL_ENV_BLOCK,
     hostOS: hostOS(),
     hostArch: hostArch(),
