@@ -32,7 +32,7 @@ function build(arch) {
   const out = path.join(OUT_DIR, `lima-guestagent.Linux-${arch}`);
   if (!values.force && existsSync(out) && statSync(out).mtimeMs > newestSource()) return;
   const started = Date.now();
-  execFileSync(BUN, ["build", "--compile", "--minify", `--target=${target}`, ENTRY, "--outfile", out], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(BUN, ["build", "--compile", "--minify", "--bytecode", `--target=${target}`, ENTRY, "--outfile", out], { stdio: ["ignore", "ignore", "inherit"] });
   console.log(`built ${out} (${(statSync(out).size / 2 ** 20).toFixed(1)} MiB, ${Date.now() - started} ms)`);
 }
 
