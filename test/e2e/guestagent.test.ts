@@ -131,6 +131,13 @@ describe("lima-guestagent (compiled) over gRPC", { skip }, () => {
     server.close();
   });
 
+  it("--virtio-port serves the same API over one character device (a raw pty here)", async () => {
+    const work = mkdtempSync(path.join(tmpdir(), "ga-virtio-"));
+    const out = execFileSync(PYTHON, [path.join(REPO, "test/e2e/fixtures/virtio_pty.py"), AGENT, work, gen, CLIENT], { encoding: "utf8", timeout: 30_000 });
+    assert.ok(Array.isArray((JSON.parse(out) as { local_ports?: unknown }).local_ports), out);
+    rmSync(work, { recursive: true, force: true });
+  });
+
   it("SyncTime leaves a clock within 100 ms alone", async () => {
     const res = (await python(gen, socket, "synctime", "0")) as { adjusted?: boolean; drift_ms?: string; error?: string };
     assert.equal(res.adjusted ?? false, false);
