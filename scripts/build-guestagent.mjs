@@ -16,6 +16,8 @@ const OUT_DIR = "share/lima";
 /** Lima's arch names → bun's compile targets (glibc; see the report for musl/Alpine). */
 const TARGETS = { x86_64: "bun-linux-x64", aarch64: "bun-linux-arm64" };
 
+const NATIVE_ARCH = { x64: "x86_64", arm64: "aarch64" }[process.arch];
+
 const { values } = parseArgs({ options: { arch: { type: "string" }, force: { type: "boolean", default: false } } });
 const archs = (values.arch ?? process.env.LIMA_TS_GUESTAGENT_ARCHS ?? "x86_64").split(",").filter(Boolean);
 
@@ -32,7 +34,9 @@ function build(arch) {
   const out = path.join(OUT_DIR, `lima-guestagent.Linux-${arch}`);
   if (!values.force && existsSync(out) && statSync(out).mtimeMs > newestSource()) return;
   const started = Date.now();
-  execFileSync(BUN, ["build", "--compile", "--minify", `--target=${target}`, ENTRY, "--outfile", out], { stdio: ["ignore", "ignore", "inherit"] });
+  // Bytecode starts the agent ~30% sooner; only for the host's own arch, where it was verified to run.
+  const bytecode = NATIVE_ARCH === arch ? ["--bytecode"] : [];
+  execFileSync(BUN, ["build", "--compile", "--minify", ...bytecode, `--target=${target}`, ENTRY, "--outfile", out], { stdio: ["ignore", "ignore", "inherit"] });
   console.log(`built ${out} (${(statSync(out).size / 2 ** 20).toFixed(1)} MiB, ${Date.now() - started} ms)`);
 }
 

@@ -1,10 +1,12 @@
-// The guest's local ports: the /proc/net tables re-read on every poll through file descriptors
-// kept open (a pread at offset 0 makes the kernel print the table afresh), parsed only when the
-// raw text changed, plus the ports of Kubernetes services.
+// The guest's local ports: from netlink sock_diag (compiled agent, see sockdiag.ts) or else the
+// /proc/net tables re-read on every poll through file descriptors kept open (a pread at offset 0
+// makes the kernel print the table afresh) and parsed only when the raw text changed; plus the
+// ports of Kubernetes services.
 import { closeSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import type { IPPort } from "./api/index.js";
 import { PROC_NET_TABLES, parseProcNet, type ProcNetTable } from "./procnet.js";
+import type { SockDiag } from "./sockdiag.js";
 
 /** Identity of a port for diffs and de-duplication (Lima keys by the message's text form). */
 export function portKey(p: IPPort): string {
@@ -108,11 +110,13 @@ export class LocalPorts {
   private version = 0;
   private extraGeneration = -1;
 
+  /** `sockDiag` (netlink, under bun) replaces the /proc/net tables when given. */
   constructor(
     procNetDir = "/proc/net",
     private readonly extra?: ExtraPortsSource,
+    private readonly sockDiag?: SockDiag,
   ) {
-    this.files = PROC_NET_TABLES.map((t) => new ProcNetFile(path.join(procNetDir, t.name), t));
+    this.files = sockDiag ? [] : PROC_NET_TABLES.map((t) => new ProcNetFile(path.join(procNetDir, t.name), t));
   }
 
   /**
@@ -120,7 +124,7 @@ export class LocalPorts {
    * can each tell whether something changed since they last looked). Throws on read errors.
    */
   read(): { ports: IPPort[]; version: number } {
-    const tables = this.files.map((f) => f.read());
+    const tables = this.sockDiag ? [{ ports: this.sockDiag.list(), changed: true }] : this.files.map((f) => f.read());
     const extraChanged = this.extra !== undefined && this.extra.generation !== this.extraGeneration;
     if (!tables.some((t) => t.changed) && !extraChanged) return { ports: this.current, version: this.version };
     this.extraGeneration = this.extra?.generation ?? -1;
@@ -135,5 +139,6 @@ export class LocalPorts {
 
   close(): void {
     for (const f of this.files) f.close();
+    this.sockDiag?.close();
   }
 }

@@ -11,6 +11,7 @@ import {
 import { PortWatcher, streamEvents } from "./events.js";
 import { KubernetesServiceWatcher } from "./kubernetes.js";
 import { LocalPorts } from "./ports.js";
+import { openSockDiag } from "./sockdiag.js";
 import { syncTime } from "./timesync.js";
 import { handleTunnel } from "./tunnel.js";
 import { logger } from "../log/logger.js";
@@ -80,7 +81,9 @@ function bind(server: grpc.Server, socketPath: string): Promise<void> {
 export async function serveGuestAgent(options: GuestAgentOptions): Promise<GuestAgentServer> {
   mkdirSync(options.runtimeDir, { recursive: true, mode: 0o755 });
   const kube = options.kubernetes === false ? undefined : new KubernetesServiceWatcher();
-  const ports = new LocalPorts(options.procNetDir, kube);
+  const sockDiag = options.procNetDir ? undefined : await openSockDiag();
+  logger.debug(sockDiag ? "listing sockets with netlink sock_diag" : "listing sockets from /proc/net");
+  const ports = new LocalPorts(options.procNetDir, kube, sockDiag);
   const watcher = new PortWatcher(ports, options.tickMs);
   const server = new grpc.Server(GUEST_SERVER_OPTIONS);
   server.addService(guestServiceDefinition(), handlers(ports, watcher, options.runtimeDir));

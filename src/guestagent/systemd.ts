@@ -62,7 +62,11 @@ function readIfExists(file: string): string | undefined {
   }
 }
 
-export function installSystemd(executable: string, flags: TransportFlags, agentUpdated: boolean, unitPath = SYSTEMD_UNIT_PATH): void {
+function systemctl(args: string[]): void {
+  execFileSync("systemctl", args, { stdio: ["ignore", "inherit", "inherit"] });
+}
+
+export function installSystemd(executable: string, flags: TransportFlags, agentUpdated: boolean, unitPath = SYSTEMD_UNIT_PATH, run = systemctl): void {
   const unit = systemdUnit(executable, flags);
   const existing = readIfExists(unitPath);
   const unitChanged = existing !== unit;
@@ -81,7 +85,7 @@ export function installSystemd(executable: string, flags: TransportFlags, agentU
   }
   for (const args of calls) {
     logger.info(`Executing: systemctl ${args.join(" ")}`);
-    execFileSync("systemctl", args, { stdio: ["ignore", "inherit", "inherit"] });
+    run(args);
   }
   logger.info("Done");
 }

@@ -26,7 +26,11 @@ export function bridgeVirtioPort(devicePath: string, socketPath: string): { clos
       fromHost.destroy();
       toHost.destroy();
       agent.destroy();
-      closeSync(fd);
+      try {
+        closeSync(fd);
+      } catch {
+        // bun's streams may already have closed it
+      }
       if (!stopped) setTimeout(restart, REOPEN_DELAY_MS);
     };
     fromHost.pipe(agent);

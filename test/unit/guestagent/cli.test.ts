@@ -1,13 +1,13 @@
 // Flags, durations and the systemd unit of lima-guestagent.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { guestAgentBinaryPath } from "../../../src/guestagent/binary.js";
 import { parseGoDuration } from "../../../src/guestagent/duration.js";
 import { parseFlags } from "../../../src/guestagent/flags.js";
-import { systemctlCalls, systemdUnit } from "../../../src/guestagent/systemd.js";
+import { installSystemd, systemctlCalls, systemdUnit } from "../../../src/guestagent/systemd.js";
 
 describe("parseGoDuration", () => {
   for (const [text, ms] of [["3s", 3000], ["250ms", 250], ["1m30s", 90_000], ["1.5h", 5_400_000], ["0", 0], ["500us", 0.5], ["-2s", -2000], ["1µs", 0.001]] as const) {
@@ -63,6 +63,25 @@ WantedBy=multi-user.target
     assert.deepEqual(systemctlCalls(true, false), [["--system", "daemon-reload"], ["--system", "enable", svc], ["--system", "try-restart", svc], ["--system", "start", svc]]);
     assert.deepEqual(systemctlCalls(false, true), [["--system", "enable", svc], ["--system", "try-restart", svc], ["--system", "start", svc]]);
     assert.deepEqual(systemctlCalls(false, false), []);
+  });
+});
+
+describe("installSystemd", () => {
+  it("writes the unit (0644) only when it changed and restarts only when something changed", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ga-unit-"));
+    const unitPath = path.join(dir, "system", "lima-guestagent.service");
+    const flags = { vsockPort: 0, virtioPort: "", socketOwner: 1000, debug: false };
+    const calls: string[][] = [];
+    installSystemd("/usr/local/bin/lima-guestagent", flags, false, unitPath, (args) => calls.push(args));
+    assert.equal(readFileSync(unitPath, "utf8"), systemdUnit("/usr/local/bin/lima-guestagent", flags));
+    assert.equal(statSync(unitPath).mode & 0o777, 0o644);
+    assert.equal(calls[0]?.join(" "), "--system daemon-reload");
+    calls.length = 0;
+    installSystemd("/usr/local/bin/lima-guestagent", flags, false, unitPath, (args) => calls.push(args));
+    assert.equal(calls.length, 0);
+    installSystemd("/usr/local/bin/lima-guestagent", flags, true, unitPath, (args) => calls.push(args));
+    assert.equal(calls.map((c) => c[1]).join(","), "enable,try-restart,start");
+    rmSync(dir, { recursive: true });
   });
 });
 
