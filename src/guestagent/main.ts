@@ -6,7 +6,7 @@ import { configureLogger, logger } from "../log/logger.js";
 import { VERSION } from "../version.js";
 import { parseGoDuration } from "./duration.js";
 import { parseFlags, type FlagSpec, type FlagValues } from "./flags.js";
-import { DEFAULT_TICK_MS, serveGuestAgent, type GuestAgentServer } from "./server.js";
+import { serveGuestAgent, type GuestAgentServer } from "./server.js";
 import { installSystemd, type TransportFlags } from "./systemd.js";
 import { bridgeVirtioPort, VIRTIO_PORTS_DIR } from "./virtio.js";
 
@@ -23,7 +23,7 @@ const DAEMON_FLAGS: Record<string, FlagSpec> = {
   ...TRANSPORT_FLAGS,
   "runtime-dir": { kind: "string", default: "/run/lima-guestagent" },
   // Lima's default is 3s; cheap /proc polling lets us report port changes within a quarter second.
-  tick: { kind: "string", default: `${DEFAULT_TICK_MS}ms` },
+  tick: { kind: "string", default: "3s" },
   // Hidden, for tests: serve on this unix socket instead of /run/lima-guestagent.sock, as any user.
   socket: { kind: "string", default: "" },
 };

@@ -12,12 +12,15 @@ import { PortWatcher, streamEvents } from "./events.js";
 import { KubernetesServiceWatcher } from "./kubernetes.js";
 import { LocalPorts } from "./ports.js";
 import { openSockDiag } from "./sockdiag.js";
+import { SocketCounts } from "./sockstat.js";
 import { syncTime } from "./timesync.js";
 import { handleTunnel } from "./tunnel.js";
 import { logger } from "../log/logger.js";
 
-/** Polling interval of the local ports: a new or closed listener is reported within ~this. */
-export const DEFAULT_TICK_MS = 250;
+/** Full listing of the local ports without a trigger (Lima's `--tick` default). */
+const DEFAULT_TICK_MS = 3000;
+/** How often the socket counts are checked: a new or closed listener is reported within ~this. */
+const TRIGGER_INTERVAL_MS = 100;
 
 const SHUTDOWN_GRACE_MS = 500;
 
@@ -83,8 +86,9 @@ export async function serveGuestAgent(options: GuestAgentOptions): Promise<Guest
   const kube = options.kubernetes === false ? undefined : new KubernetesServiceWatcher();
   const sockDiag = options.procNetDir ? undefined : await openSockDiag();
   logger.debug(sockDiag ? "listing sockets with netlink sock_diag" : "listing sockets from /proc/net");
+  const socketCounts = new SocketCounts();
   const ports = new LocalPorts(options.procNetDir, kube, sockDiag);
-  const watcher = new PortWatcher(ports, options.tickMs);
+  const watcher = new PortWatcher(ports, options.tickMs, { changed: () => socketCounts.changed(), intervalMs: TRIGGER_INTERVAL_MS });
   const server = new grpc.Server(GUEST_SERVER_OPTIONS);
   server.addService(guestServiceDefinition(), handlers(ports, watcher, options.runtimeDir));
   rmSync(options.socketPath, { force: true });
@@ -114,6 +118,7 @@ export async function serveGuestAgent(options: GuestAgentOptions): Promise<Guest
         });
       });
       ports.close();
+      socketCounts.close();
       rmSync(options.socketPath, { force: true });
     },
   };

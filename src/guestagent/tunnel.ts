@@ -89,6 +89,8 @@ function tunnelTCP(call: TunnelCall, first: TunnelMessage, target: { host: strin
   socket.on("close", () => finish(call));
 }
 
+const UDP_RECEIVE_BUFFER_BYTES = 4 << 20;
+
 function tunnelUDP(call: TunnelCall, first: TunnelMessage, target: { host: string; port: number }): void {
   const socket = dgram.createSocket(net.isIPv6(target.host) ? "udp6" : "udp4");
   const pending: Buffer[] = first.data.length > 0 ? [first.data] : [];
@@ -105,6 +107,13 @@ function tunnelUDP(call: TunnelCall, first: TunnelMessage, target: { host: strin
   };
   socket.connect(target.port, target.host || undefined, () => {
     connected = true;
+    // Replies queue here while the agent is busy sending earlier ones to the host: the default
+    // buffer (208 KiB) overflowed under bursts in a TCG guest. The kernel caps it at 2 × rmem_max.
+    try {
+      socket.setRecvBufferSize(UDP_RECEIVE_BUFFER_BYTES);
+    } catch {
+      // keep the default
+    }
     for (const data of pending.splice(0)) send(data);
   });
   call.on("data", (msg: TunnelMessage) => {

@@ -22,6 +22,8 @@ const BOOT_MS = 15 * 60_000;
 const APPEAR_MS = 1000;
 const GUEST_SOCKET = "/tmp/lima-ts-pf.sock";
 const DATAGRAMS = 10_000;
+/** Debian's python3 has python3-grpcio and python3-grpc-tools; another python3 may be first on PATH. */
+const DEBIAN_PYTHON = "/usr/bin/python3";
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -65,11 +67,15 @@ sys.stdin.read()
 
 /** An echo server in the guest; it exits (closing its socket) when `stop()` closes its stdin. */
 class GuestServer {
+  /** Servers of failed tests, killed at the end so that nothing keeps the test process alive. */
+  static readonly running = new Set<GuestServer>();
   private readonly child: ChildProcessWithoutNullStreams;
   readonly listening: Promise<number>;
 
   constructor(kind: "tcp" | "udp" | "unix", host: string, port: number | string) {
     this.child = spawn(LIMACTL, ["shell", NAME, "python3", "-u", "-c", ECHO_SERVER, kind, host, String(port)], { env: { ...process.env, ...home.env } });
+    GuestServer.running.add(this);
+    this.child.on("exit", () => GuestServer.running.delete(this));
     this.listening = new Promise((resolve, reject) => {
       let out = "";
       this.child.stdout.on("data", (d: Buffer) => {
@@ -79,6 +85,10 @@ class GuestServer {
       this.child.on("exit", (code) => reject(new Error(`guest server exited (${code}): ${out}`)));
     });
     this.listening.catch(() => undefined);
+  }
+
+  kill(): void {
+    this.child.kill("SIGKILL");
   }
 
   async stop(): Promise<number> {
@@ -172,6 +182,7 @@ describe("port forwarding, guest agent and time sync in a real VM", { timeout: 6
     await start();
   });
   after(async () => {
+    for (const server of GuestServer.running) server.kill();
     await home.limactl(["delete", "-f", NAME]);
     home.cleanup();
   });
@@ -179,7 +190,7 @@ describe("port forwarding, guest agent and time sync in a real VM", { timeout: 6
   it("the guest agent answers GetInfo over ga.sock to Python's gRPC (compiled from the proto)", () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), "lima-pf-py-"));
     const proto = path.join(REPO, "src/guestagent/api");
-    const gen = spawnSync("python3", ["-m", "grpc_tools.protoc", `-I${proto}`, `--python_out=${tmp}`, `--grpc_python_out=${tmp}`, "guestservice.proto"], { encoding: "utf8" });
+    const gen = spawnSync(DEBIAN_PYTHON, ["-m", "grpc_tools.protoc", `-I${proto}`, `--python_out=${tmp}`, `--grpc_python_out=${tmp}`, "guestservice.proto"], { encoding: "utf8" });
     assert.equal(gen.status, 0, gen.stderr);
     const client = String.raw`
 import grpc, json, sys
@@ -190,7 +201,7 @@ with grpc.insecure_channel("unix:" + sys.argv[1]) as ch:
     print(json.dumps([[p.protocol, p.ip, p.port] for p in info.local_ports]))
 `;
     writeFileSync(path.join(tmp, "client.py"), client);
-    const res = spawnSync("python3", [path.join(tmp, "client.py"), path.join(dir, "ga.sock")], { cwd: tmp, encoding: "utf8" });
+    const res = spawnSync(DEBIAN_PYTHON, [path.join(tmp, "client.py"), path.join(dir, "ga.sock")], { cwd: tmp, encoding: "utf8" });
     assert.equal(res.status, 0, res.stderr);
     const ports = JSON.parse(res.stdout) as [string, string, number][];
     assert.ok(ports.some(([proto, , port]) => proto === "tcp" && port === 22), res.stdout);
@@ -200,23 +211,29 @@ with grpc.insecure_channel("unix:" + sys.argv[1]) as ch:
 
   it("gRPC forwarder: a UDP echo server in the guest answers on the host, 10,000 datagrams at a modest rate without loss", async () => {
     const server = new GuestServer("udp", "127.0.0.1", p.udp);
-    await server.listening;
     const sock = dgram.createSocket("udp4");
-    const got = new Set<string>();
-    sock.on("message", (m) => got.add(m.toString()));
-    await new Promise<void>((resolve) => sock.bind(0, "127.0.0.1", resolve));
-    await waitUntil("UDP echo", async () => {
-      sock.send("hello", p.udp, "127.0.0.1");
-      await new Promise((r) => setTimeout(r, 100));
-      return got.has("hello");
-    }, 10_000, 0);
-    for (let i = 0; i < DATAGRAMS; i++) {
-      sock.send(`datagram-${i}`, p.udp, "127.0.0.1");
-      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 50));
+    try {
+      await server.listening;
+      const got = new Set<string>();
+      sock.on("message", (m) => got.add(m.toString()));
+      await new Promise<void>((resolve) => sock.bind(0, "127.0.0.1", resolve));
+      await waitUntil("UDP echo", async () => {
+        sock.send("hello", p.udp, "127.0.0.1");
+        await new Promise((r) => setTimeout(r, 100));
+        return got.has("hello");
+      }, 10_000, 0);
+      for (let i = 0; i < DATAGRAMS; i++) {
+        sock.send(`datagram-${i}`, p.udp, "127.0.0.1");
+        if (i % 100 === 99) await new Promise((r) => setTimeout(r, 50));
+      }
+      const missing = (): number => DATAGRAMS - [...Array(DATAGRAMS).keys()].filter((i) => got.has(`datagram-${i}`)).length;
+      await waitUntil("all echoes", () => missing() === 0, 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}: ${missing()} of ${DATAGRAMS} datagrams lost`);
+      });
+    } finally {
+      sock.close();
+      await server.stop();
     }
-    await waitUntil("all echoes", () => [...Array(DATAGRAMS).keys()].every((i) => got.has(`datagram-${i}`)), 20_000);
-    sock.close();
-    await server.stop();
   });
 
   it("an ignore rule keeps a port off the host, and a hostPort rule remaps one", async () => {

@@ -52,6 +52,22 @@ describe("PortWatcher", () => {
     await sleep(30);
     assert.equal(reads, after, "no polling without subscribers");
   });
+
+  it("with a trigger, lists ports when it fires or the tick is due, not on every check", async () => {
+    let reads = 0;
+    let fire = false;
+    let checks = 0;
+    const trigger = { intervalMs: 5, changed: () => (checks++, fire) };
+    const watcher = new PortWatcher({ read: () => ({ ports: [], version: reads++ }) }, 60_000, trigger);
+    const stop = watcher.subscribe(() => undefined);
+    await sleep(40);
+    assert.equal(reads, 1, "only the first (due) listing while the trigger is quiet");
+    assert.ok(checks > 2);
+    fire = true;
+    await sleep(20);
+    assert.ok(reads > 1, "a fired trigger lists again");
+    stop();
+  });
 });
 
 describe("event-state.json", () => {
