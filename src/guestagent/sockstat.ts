@@ -1,7 +1,7 @@
 // The cheap signal that the port tables may have changed: /proc/net/sockstat{,6} count the TCP
 // and UDP sockets "in use" (hashed). listen() and bind() hash a socket and close() unhashes it, so
 // a new or closed listener changes a count. Reading them costs almost nothing, unlike listing every
-// socket, so the guest agent can look every 100 ms and list sockets only when a count moved
+// socket, so the guest agent can look several times a second and list sockets only when a count moved
 // (Lima uses an eBPF trigger on bind() for the same purpose).
 import { closeSync, openSync, readSync } from "node:fs";
 

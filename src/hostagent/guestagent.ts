@@ -11,6 +11,11 @@ import { errorMessage } from "../util/errors.js";
 
 /** Lima retries every 10 s; the link is cheap to retry, and a guest agent that comes up later is seen sooner. */
 const RETRY_MS = 1000;
+/**
+ * The SSH forward is redone at Lima's pace: a failure is mostly the agent (re)starting in the
+ * guest, which a new forward does not help, but a restarted ControlMaster needs one.
+ */
+const REFORWARD_MS = 10_000;
 const GET_INFO_DEADLINE_MS = 5000;
 
 export interface GuestAgentLinkOptions {
@@ -23,6 +28,7 @@ export interface GuestAgentLinkOptions {
 
 export class GuestAgentLink {
   private client?: GuestServiceClient;
+  private lastForward = 0;
   private markAlive: () => void = () => undefined;
   /** Resolves on the first successful `GetInfo`. */
   readonly alive = new Promise<void>((resolve) => (this.markAlive = resolve));
@@ -64,7 +70,10 @@ export class GuestAgentLink {
   private async session(): Promise<void> {
     if (!this.client || !(await this.getInfo(this.client).then(() => true, () => false))) {
       this.close();
-      await this.options.forward?.();
+      if (this.options.forward && Date.now() - this.lastForward >= REFORWARD_MS) {
+        this.lastForward = Date.now();
+        await this.options.forward();
+      }
       const client = guestServiceClient(this.socketPath);
       try {
         await this.getInfo(client);
