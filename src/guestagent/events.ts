@@ -16,27 +16,19 @@ export interface PortsReader {
 
 type Listener = (snapshot: PortsSnapshot) => void;
 
-/** A cheap check, polled often, of whether the ports may have changed (sockstat.ts). */
-export interface ChangeTrigger {
-  changed(): boolean;
-  intervalMs: number;
-}
-
 /**
- * Lists the ports every `intervalMs` (Lima's `--tick`), and sooner whenever the trigger fires, so
- * a new listener is seen within the trigger's interval while an idle guest pays only for the trigger.
+ * Lists the ports every `intervalMs` (Lima's `--tick`) and at once when poked (sockstat.ts sees
+ * the socket counts move), so a new listener is seen within the watcher's interval while an idle
+ * guest pays only for the watcher.
  */
 export class PortWatcher {
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | undefined;
   private lastVersion = -1;
   private lastError: string | undefined;
-  private lastRead = 0;
-
   constructor(
     private readonly reader: PortsReader,
     private readonly intervalMs: number,
-    private readonly trigger?: ChangeTrigger,
   ) {}
 
   /** A fresh read. */
@@ -51,7 +43,7 @@ export class PortWatcher {
   /** Calls `listener` with every change (and every new error) until the returned function is called. */
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
-    this.timer ??= setInterval(() => this.poll(), this.trigger ? Math.min(this.trigger.intervalMs, this.intervalMs) : this.intervalMs);
+    this.timer ??= setInterval(() => this.tick(), this.intervalMs);
     return () => {
       this.listeners.delete(listener);
       if (this.listeners.size > 0 || !this.timer) return;
@@ -60,15 +52,12 @@ export class PortWatcher {
     };
   }
 
-  private poll(): void {
-    const due = Date.now() - this.lastRead >= this.intervalMs;
-    // The trigger is asked every time, so that its baseline follows every read.
-    const triggered = this.trigger?.changed() ?? false;
-    if (due || triggered) this.tick();
+  /** Lists the ports now (if anyone listens), e.g. because the socket counts moved. */
+  poke(): void {
+    if (this.timer) this.tick();
   }
 
   private tick(): void {
-    this.lastRead = Date.now();
     let snapshot: PortsSnapshot;
     try {
       const { ports, version } = this.reader.read();

@@ -84,7 +84,7 @@ interface BunFFI {
   read: { i32(pointer: number, offset?: number): number };
 }
 
-const LIBC_NAMES = ["libc.so.6", `libc.musl-${arch() === "arm64" ? "aarch64" : "x86_64"}.so.1`, "libc.so"];
+export const LIBC_NAMES = ["libc.so.6", `libc.musl-${arch() === "arm64" ? "aarch64" : "x86_64"}.so.1`, "libc.so"];
 const RECV_BUFFER = 64 * 1024;
 
 export interface SockDiag {

@@ -53,21 +53,18 @@ describe("PortWatcher", () => {
     assert.equal(reads, after, "no polling without subscribers");
   });
 
-  it("with a trigger, lists ports when it fires or the tick is due, not on every check", async () => {
+  it("lists the ports at once when poked, and only while subscribed", async () => {
     let reads = 0;
-    let fire = false;
-    let checks = 0;
-    const trigger = { intervalMs: 5, changed: () => (checks++, fire) };
-    const watcher = new PortWatcher({ read: () => ({ ports: [], version: reads++ }) }, 60_000, trigger);
+    const watcher = new PortWatcher({ read: () => ({ ports: [], version: reads++ }) }, 60_000);
+    watcher.poke();
+    assert.equal(reads, 0, "nobody listens");
     const stop = watcher.subscribe(() => undefined);
-    await sleep(40);
-    assert.equal(reads, 1, "only the first (due) listing while the trigger is quiet");
-    assert.ok(checks > 2);
-    fire = true;
-    await sleep(20);
-    assert.ok(reads > 1, "a fired trigger lists again");
+    watcher.poke();
+    watcher.poke();
+    assert.equal(reads, 2);
     stop();
   });
+
 });
 
 describe("event-state.json", () => {
