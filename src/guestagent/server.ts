@@ -17,8 +17,11 @@ import { syncTime } from "./timesync.js";
 import { handleTunnel } from "./tunnel.js";
 import { logger } from "../log/logger.js";
 
-/** How often the socket counts are checked (natively): a new or closed listener is reported within ~this. */
-const SOCKET_COUNTS_INTERVAL_MS = 100;
+/**
+ * How often the socket counts are checked (natively): a new or closed listener is reported within
+ * ~this. Measured in a TCG guest: 100 ms cost the native thread 0.5 % of a core, 250 ms 0.2 %.
+ */
+const SOCKET_COUNTS_INTERVAL_MS = 250;
 
 const SHUTDOWN_GRACE_MS = 500;
 

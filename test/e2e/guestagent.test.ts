@@ -16,7 +16,7 @@ import { REPO } from "../helpers/limactl.js";
 const PYTHON = "/usr/bin/python3"; // Debian's, with python3-grpcio and python3-grpc-tools
 const CLIENT = path.join(REPO, "test/e2e/fixtures/guestagent_client.py");
 const AGENT = path.join(REPO, "share/lima", `lima-guestagent.Linux-${arch() === "arm64" ? "aarch64" : "x86_64"}`);
-/** Goal: a listener is reported within ~0.1 s of opening or closing (socket counts checked every 100 ms). */
+/** Goal: a listener is reported within ~0.1 s of opening or closing (socket counts checked every 250 ms). */
 const DETECTION_LIMIT_MS = 1000;
 
 function hasPythonGrpc(): boolean {
