@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { guestAgentBinaryPath } from "../src/guestagent/binary.js";
+import { freeTCPPort } from "../src/hostagent/hostagent.js";
 import { ensureGuestImage, GUEST_TEMPLATE } from "../test/helpers/guest.js";
 import { LIMACTL } from "../test/helpers/limactl.js";
 
@@ -25,14 +26,6 @@ function limactl(args: string[], extraEnv: NodeJS.ProcessEnv = {}): string {
   const res = spawnSync(LIMACTL, args, { env: { ...env, ...extraEnv }, encoding: "utf8", maxBuffer: 64 * MiB });
   if (res.status !== 0) throw new Error(`limactl ${args.join(" ")} failed:\n${res.stderr}`);
   return res.stdout;
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 /** A guest TCP sink: counts what it receives and answers the count when the sender half-closes. */
@@ -112,7 +105,7 @@ async function until(cond: () => Promise<boolean>, limitMs = 30_000): Promise<vo
 }
 
 async function forwardedThroughput(): Promise<number> {
-  const port = await freePort();
+  const port = await freeTCPPort();
   const sink = guestServer(port);
   await sink.listening;
   await until(() => connects(port));
@@ -124,8 +117,8 @@ async function forwardedThroughput(): Promise<number> {
 
 /** A plain `ssh -L` through its own connection (not the host agent's master), as users do by hand. */
 async function plainSSHThroughput(): Promise<number> {
-  const port = await freePort();
-  const hostPort = await freePort();
+  const port = await freeTCPPort();
+  const hostPort = await freeTCPPort();
   const sink = guestServer(port);
   await sink.listening;
   const ssh = spawn("ssh", ["-F", path.join(inst, "ssh.config"), "-o", "ControlPath=none", "-o", "ControlMaster=no", "-N", "-L", `127.0.0.1:${hostPort}:127.0.0.1:${port}`, `lima-${NAME}`], { stdio: "inherit" });
@@ -142,7 +135,7 @@ async function latencies(): Promise<{ appear: number[]; release: number[] }> {
   const appear: number[] = [];
   const release: number[] = [];
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
-    const port = await freePort();
+    const port = await freeTCPPort();
     const s = guestServer(port);
     const listening = await s.listening;
     await until(() => connects(port));

@@ -3,9 +3,8 @@
 // makes it skip the established-connections hash table, which /proc/net/tcp walks in full on
 // every read (about 1 ms of kernel time per read on a large machine). Under node (tests) this is
 // unavailable and the agent reads /proc/net instead.
-import { arch } from "node:os";
-import { getSystemErrorMap } from "node:util";
 import type { IPPort } from "./api/index.js";
+import { bunFFI, errnoText, type FFIFunction, openLibc } from "./ffi.js";
 import { goIPString, type Protocol } from "./procnet.js";
 
 const AF_INET = 2;
@@ -75,16 +74,6 @@ export function parseSockDiag(data: Uint8Array, protocol: Protocol): { ports: IP
   return { ports, done: false };
 }
 
-function errnoText(errno: number): string {
-  return getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`;
-}
-
-interface BunFFI {
-  dlopen(path: string, symbols: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...args: unknown[]) => number> };
-  read: { i32(pointer: number, offset?: number): number };
-}
-
-export const LIBC_NAMES = ["libc.so.6", `libc.musl-${arch() === "arm64" ? "aarch64" : "x86_64"}.so.1`, "libc.so"];
 const RECV_BUFFER = 64 * 1024;
 
 export interface SockDiag {
@@ -94,9 +83,8 @@ export interface SockDiag {
 
 /** A netlink sock_diag lister, or undefined when not running under bun (or netlink fails). */
 export async function openSockDiag(): Promise<SockDiag | undefined> {
-  if (typeof (globalThis as { Bun?: unknown }).Bun === "undefined") return undefined;
-  const moduleName = "bun:ffi"; // a variable: neither tsc nor node must resolve it
-  const ffi = (await import(moduleName)) as BunFFI;
+  const ffi = await bunFFI();
+  if (!ffi) return undefined;
   const symbols = {
     socket: { args: ["i32", "i32", "i32"], returns: "i32" },
     sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i32" },
@@ -104,17 +92,12 @@ export async function openSockDiag(): Promise<SockDiag | undefined> {
     close: { args: ["i32"], returns: "i32" },
     __errno_location: { args: [], returns: "ptr" },
   };
-  let libc: Record<string, (...args: unknown[]) => number> | undefined;
-  for (const name of LIBC_NAMES) {
-    try {
-      libc = ffi.dlopen(name, symbols).symbols;
-      break;
-    } catch {
-      // next name
-    }
+  let c: Record<keyof typeof symbols, FFIFunction>;
+  try {
+    c = openLibc(ffi, symbols);
+  } catch {
+    return undefined;
   }
-  if (!libc) return undefined;
-  const c = libc as Record<keyof typeof symbols, (...args: unknown[]) => number>;
   const errno = (): string => errnoText(ffi.read.i32(c.__errno_location()));
   const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return undefined;

@@ -11,7 +11,7 @@
 import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { logger } from "../log/logger.js";
-import { LIBC_NAMES } from "./sockdiag.js";
+import { bunFFI, openLibc } from "./ffi.js";
 
 const SOCKSTAT_FILES = ["/proc/net/sockstat", "/proc/net/sockstat6"];
 const INUSE = /^(TCP6?|UDP6?): inuse (\d+)/gm;
@@ -133,14 +133,6 @@ interface BunGlobal {
   Bun: { file(fd: number): { stream(): ReadableStream<Uint8Array> } };
 }
 
-interface BunFFI {
-  dlopen(path: string, symbols: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, { ptr: number }> };
-  cc(options: { source: string; flags: string[]; symbols: Record<string, { args: string[]; returns: string }> }): {
-    symbols: { start_watch(intervalMs: number, fns: unknown): number };
-  };
-  ptr(view: ArrayBufferView): unknown;
-}
-
 const LIBC_FUNCTIONS = {
   open: { args: ["ptr", "i32"], returns: "i32" },
   pread: { args: ["i32", "ptr", "u64", "i64"], returns: "i64" },
@@ -153,26 +145,17 @@ const LIBC_FUNCTIONS = {
 
 /** Starts the native thread; the read end of its pipe, or undefined when not under bun or it fails. */
 async function startNativeWatcher(intervalMs: number, runtimeDir: string): Promise<number | undefined> {
-  if (typeof (globalThis as { Bun?: unknown }).Bun === "undefined") return undefined;
-  const moduleName = "bun:ffi"; // a variable: neither tsc nor node must resolve it
-  const ffi = (await import(moduleName)) as BunFFI;
-  let libc: Record<string, { ptr: number }> | undefined;
-  for (const name of LIBC_NAMES) {
-    try {
-      libc = ffi.dlopen(name, LIBC_FUNCTIONS).symbols;
-      break;
-    } catch {
-      // next name
-    }
-  }
-  if (!libc) return undefined;
-  const c = libc;
-  const fns = new BigUint64Array(Object.keys(LIBC_FUNCTIONS).map((name) => BigInt(c[name]?.ptr ?? 0)));
+  const ffi = await bunFFI();
+  if (!ffi) return undefined;
+  const libc = openLibc(ffi, LIBC_FUNCTIONS);
+  // In the order start_watch() expects them.
+  const names = Object.keys(LIBC_FUNCTIONS) as (keyof typeof LIBC_FUNCTIONS)[];
+  const fns = new BigUint64Array(names.map((name) => BigInt(libc[name].ptr)));
   // TinyCC compiles from a file; the runtime directory is root's and private to the agent.
   const source = path.join(runtimeDir, "sockstat-watch.c");
   writeFileSync(source, NATIVE_WATCHER_C, { mode: 0o600 });
   const { symbols } = ffi.cc({ source, flags: ["-nostdlib"], symbols: { start_watch: { args: ["i32", "ptr"], returns: "i32" } } });
-  const fd = symbols.start_watch(intervalMs, ffi.ptr(fns));
+  const fd = symbols.start_watch?.(intervalMs, ffi.ptr(fns)) ?? -1;
   return fd >= 0 ? fd : undefined;
 }
 

@@ -2,10 +2,9 @@
 // suspend, or a paused VM) is set to the host's. Under bun (the compiled agent) the clock is set
 // with clock_settime(2) through bun:ffi; elsewhere (node, in tests) with `date -u -s @<seconds>`.
 import { execFile } from "node:child_process";
-import { arch } from "node:os";
-import { getSystemErrorMap } from "node:util";
 import type { TimeSyncRequest, TimeSyncResponse } from "./api/index.js";
 import { logger } from "../log/logger.js";
+import { type BunFFI, bunFFI, errnoText, openLibc } from "./ffi.js";
 
 export const DRIFT_THRESHOLD_MS = 100;
 
@@ -42,41 +41,18 @@ export async function syncTime(request: TimeSyncRequest, setClock: ClockSetter =
 }
 
 /** `Operation not permitted` style text for an errno, as Go's syscall.Errno prints it. */
-function errnoMessage(errno: number): string {
-  const entry = getSystemErrorMap().get(-errno);
-  return entry ? entry[1] : `errno ${errno}`;
-}
-
-interface BunFFI {
-  dlopen(path: string, symbols: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...args: unknown[]) => number> };
-  ptr(view: ArrayBufferView): number;
-  read: { i32(pointer: number, offset?: number): number };
-}
-
-const LIBC_NAMES = ["libc.so.6", `libc.musl-${arch() === "arm64" ? "aarch64" : "x86_64"}.so.1`, "libc.so"];
 const CLOCK_REALTIME = 0;
 
 let clockSettime: ((epochMs: number) => void) | undefined;
 
-async function loadClockSettime(): Promise<(epochMs: number) => void> {
-  const moduleName = "bun:ffi"; // a variable: neither tsc nor node must resolve it
-  const ffi = (await import(moduleName)) as BunFFI;
-  const symbols = { clock_settime: { args: ["i32", "ptr"], returns: "i32" }, __errno_location: { args: [], returns: "ptr" } };
-  let lastError: unknown;
-  for (const name of LIBC_NAMES) {
-    try {
-      const lib = ffi.dlopen(name, symbols).symbols;
-      return (epochMs) => {
-        const seconds = Math.floor(epochMs / 1000);
-        const timespec = new BigInt64Array([BigInt(seconds), BigInt(Math.round((epochMs - seconds * 1000) * 1e6))]);
-        if (lib.clock_settime!(CLOCK_REALTIME, ffi.ptr(timespec)) === 0) return;
-        throw new Error(errnoMessage(ffi.read.i32(lib.__errno_location!())));
-      };
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  throw new Error(`cannot load libc for clock_settime (tried ${LIBC_NAMES.join(", ")}): ${(lastError as Error).message}`);
+async function loadClockSettime(ffi: BunFFI): Promise<(epochMs: number) => void> {
+  const lib = openLibc(ffi, { clock_settime: { args: ["i32", "ptr"], returns: "i32" }, __errno_location: { args: [], returns: "ptr" } });
+  return (epochMs) => {
+    const seconds = Math.floor(epochMs / 1000);
+    const timespec = new BigInt64Array([BigInt(seconds), BigInt(Math.round((epochMs - seconds * 1000) * 1e6))]);
+    if (lib.clock_settime(CLOCK_REALTIME, ffi.ptr(timespec)) === 0) return;
+    throw new Error(errnoText(ffi.read.i32(lib.__errno_location())));
+  };
 }
 
 function dateCommand(epochMs: number): Promise<void> {
@@ -87,7 +63,8 @@ function dateCommand(epochMs: number): Promise<void> {
 }
 
 export async function setSystemClock(epochMs: number): Promise<void> {
-  if (typeof (globalThis as { Bun?: unknown }).Bun === "undefined") return dateCommand(epochMs);
-  clockSettime ??= await loadClockSettime();
+  const ffi = await bunFFI();
+  if (!ffi) return dateCommand(epochMs);
+  clockSettime ??= await loadClockSettime(ffi);
   clockSettime(epochMs);
 }

@@ -53,6 +53,7 @@ Available Commands:
 
 Flags:
   -e, --exit-status              set exit status if there are no matches or null or false is returned
+      --from-file string         Load expression from specified file.
   -h, --help                     help for yq
   -I, --indent int               sets indent level for output (default 2)
   -i, --inplace                  update the file in place of first file given.
@@ -97,6 +98,8 @@ function parseArgs(args: string[]): CliOptions {
       if (!/^\d+$/.test(value)) throw new YqEvalError(`invalid argument "${value}" for "-I, --indent" flag`);
       o.indent = Number(value);
     } else if (name === "expression") o.expression = value;
+    // The boot scripts' `mode: yq` provisions pass the expression this way.
+    else if (name === "from-file") o.expression = readFileSync(value, "utf8").replace(/\r\n/g, "\n");
   };
   const flags = o as unknown as Record<string, unknown>;
   for (let i = 0; i < args.length; i++) {
@@ -116,7 +119,7 @@ function parseArgs(args: string[]): CliOptions {
       if (name in BOOL_LONG) flags[BOOL_LONG[name] as string] = inline === undefined ? true : inline === "true";
       else if (name === "tojson") o.outputFormat = "json";
       else if (IGNORED_BOOLS.has(name)) continue;
-      else if (["output-format", "input-format", "indent", "expression"].includes(name)) setValue(name, takeValue(inline));
+      else if (["output-format", "input-format", "indent", "expression", "from-file"].includes(name)) setValue(name, takeValue(inline));
       else throw new YqEvalError(`unknown flag: --${name}`);
       continue;
     }

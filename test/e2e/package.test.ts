@@ -2,7 +2,7 @@
 // installed limactl creates an instance and starts it as far as cidata.iso. A fake QEMU that
 // exits 1 ends the start there, so no VM boots.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -46,6 +46,13 @@ describe("the npm package, installed", { skip: os.arch() !== "x64" ? "the fake Q
     assert.equal(install.code, 0, install.stderr);
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("stays small: the compiled guest agent (~110 MB) is built by `npm run build`, not shipped", () => {
+    const tarball = readdirSync(tmp).find((f) => /^lima-ts-.*\.tgz$/.test(f)) ?? "";
+    const size = statSync(path.join(tmp, tarball)).size;
+    assert.ok(size < 10 * 2 ** 20, `the tarball is ${size} bytes`);
+    assert.deepEqual(readdirSync(path.join(installed, "share/lima")).filter((f) => f.startsWith("lima-guestagent")), []);
+  });
 
   it("carries the boot scripts, the templates and the guest-image recipe", () => {
     for (const file of ["src/cidata/boot/boot.sh", "src/cidata/boot/boot.Linux/25-guestagent-base.sh", "share/lima/templates/default.yaml", "scripts/guest-image/build.sh", "bin/lima"]) {

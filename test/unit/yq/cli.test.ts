@@ -16,6 +16,16 @@ describe("limactl yq", () => {
   it("-n .foo=42", async () => {
     assert.deepEqual(await yq(["-n", ".foo=42"]), { code: 0, stdout: "foo: 42\n", stderr: "" });
   });
+  it("--from-file loads the expression (how the boot script runs `mode: yq` provisions)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "yq-from-file-"));
+    const expr = join(dir, "expr");
+    writeFileSync(expr, '.greeting.to = "lima"');
+    assert.deepEqual(await yq(["--null-input", "--from-file", expr, "--output-format", "yaml"]), { code: 0, stdout: "greeting:\n  to: lima\n", stderr: "" });
+    const target = join(dir, "t.yaml");
+    writeFileSync(target, "a: 1\n");
+    assert.equal((await yq(["--inplace", "--from-file", expr, "--input-format", "yaml", "--output-format", "yaml", target])).code, 0);
+    assert.equal(readFileSync(target, "utf8"), "a: 1\ngreeting:\n  to: lima\n");
+  });
   it("-n -o json -I 0", async () => {
     assert.equal((await yq(["-n", "-o", "json", "-I", "0", ".foo=42"])).stdout, '{"foo":42}\n');
   });
