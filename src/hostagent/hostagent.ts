@@ -105,6 +105,8 @@ class HostAgent {
   private hostResolver?: HostResolver;
   private portForwarder?: PortForwarder;
   private guestAgent?: GuestAgentLink;
+  /** Cancels the SSH forward of `ga.sock` (and removes the socket file), when one was made. */
+  private cancelGuestAgentForward?: () => Promise<void>;
   private stopping = false;
   private forceStop = false;
 
@@ -227,6 +229,10 @@ class HostAgent {
       await forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "cancel", false).catch(() => undefined);
       await forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "forward", false);
     };
+    if (driver.forwardGuestAgent()) {
+      // forwardSSH removes the host socket after a cancel, even a failed one.
+      this.cancelGuestAgentForward = () => forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "cancel", false).catch(() => undefined);
+    }
     this.guestAgent = new GuestAgentLink({
       instDir: this.inst.dir,
       forward: driver.forwardGuestAgent() ? forward : undefined,
@@ -260,6 +266,7 @@ class HostAgent {
     this.abort.abort();
     this.guestAgent?.close();
     await this.portForwarder?.close().catch((err: unknown) => logger.warn(`port forwarding: ${errorMessage(err)}`));
+    await this.cancelGuestAgentForward?.();
     this.closeControlMaster();
     const errors: string[] = [...reasons];
     if (vmError) errors.push(vmError.message);
