@@ -100,7 +100,8 @@ async function until(cond: () => Promise<boolean>, limitMs = 30_000): Promise<vo
   const end = Date.now() + limitMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 10));
+    // Not faster: each probe of a still-forwarded port opens a tunnel and loads the guest.
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
