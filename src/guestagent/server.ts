@@ -1,5 +1,6 @@
 // The GuestService gRPC server on a unix socket: GetInfo, GetEvents, PostInotify, Tunnel, SyncTime.
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, utimesSync } from "node:fs";
+import type http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import {
   fromTimestamp,
@@ -76,6 +77,28 @@ function handlers(ports: LocalPorts, watcher: PortWatcher, runtimeDir: string): 
   };
 }
 
+/**
+ * HTTP/2 flow-control windows as large as Lima's guest agent uses (it sets 512 MiB): with the
+ * default 64 KiB, a tunnel stalls for a window update every 64 KiB, one SSH round trip each, which
+ * held host→guest tunnels to ~5 MiB/s in a TCG guest. grpc-js has no server option for it, so the
+ * window is set on its HTTP/2 sessions (a private field; without it the defaults stay).
+ */
+const FLOW_CONTROL_WINDOW = 64 << 20;
+
+function widenFlowControlWindows(server: grpc.Server): void {
+  const internals = server as unknown as { http2Servers?: Map<http2.Http2Server, unknown>; commonServerOptions?: http2.ServerOptions };
+  if (internals.commonServerOptions) internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: FLOW_CONTROL_WINDOW };
+  for (const h2 of internals.http2Servers?.keys() ?? []) {
+    h2.on("session", (session: http2.ServerHttp2Session) => {
+      try {
+        session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
+      } catch (err) {
+        logger.debug(`cannot widen the HTTP/2 connection window: ${(err as Error).message}`);
+      }
+    });
+  }
+}
+
 function bind(server: grpc.Server, socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
@@ -92,6 +115,8 @@ export async function serveGuestAgent(options: GuestAgentOptions): Promise<Guest
   const socketCounts = await watchSocketCounts(SOCKET_COUNTS_INTERVAL_MS, options.runtimeDir, () => watcher.poke());
   const server = new grpc.Server(GUEST_SERVER_OPTIONS);
   server.addService(guestServiceDefinition(), handlers(ports, watcher, options.runtimeDir));
+  // Before bind: the settings go into the HTTP/2 server bind creates.
+  widenFlowControlWindows(server);
   rmSync(options.socketPath, { force: true });
   // Created 0600 from the start (no window in which other users could connect), then handed over.
   const umask = process.umask(0o177);
@@ -100,6 +125,7 @@ export async function serveGuestAgent(options: GuestAgentOptions): Promise<Guest
   } finally {
     process.umask(umask);
   }
+  widenFlowControlWindows(server);
   if (options.socketOwner > 0) chownSync(options.socketPath, options.socketOwner, -1);
   chmodSync(options.socketPath, 0o600);
   kube?.start();

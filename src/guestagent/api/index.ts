@@ -106,6 +106,8 @@ export function guestServiceClient(socketPath: string): GuestServiceClient {
   return new Client(`unix:${socketPath}`, grpc.credentials.createInsecure(), {
     "grpc.max_receive_message_length": 64 << 20,
     "grpc.max_send_message_length": 64 << 20,
+    // Guest→host tunnel data: a 64 KiB window stalls every 64 KiB for an SSH round trip (see server.ts).
+    "grpc-node.flow_control_window": 64 << 20,
     // The guest agent may restart; reconnect promptly rather than with the default multi-second backoff.
     "grpc.initial_reconnect_backoff_ms": 200,
     "grpc.max_reconnect_backoff_ms": 2000,
