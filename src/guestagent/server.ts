@@ -85,10 +85,17 @@ function handlers(ports: LocalPorts, watcher: PortWatcher, runtimeDir: string): 
  */
 const FLOW_CONTROL_WINDOW = 64 << 20;
 
-function widenFlowControlWindows(server: grpc.Server): void {
-  const internals = server as unknown as { http2Servers?: Map<http2.Http2Server, unknown>; commonServerOptions?: http2.ServerOptions };
-  if (internals.commonServerOptions) internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: FLOW_CONTROL_WINDOW };
-  for (const h2 of internals.http2Servers?.keys() ?? []) {
+type ServerInternals = { http2Servers?: Map<http2.Http2Server, unknown>; commonServerOptions?: http2.ServerOptions };
+
+/** Before bind: the initial stream window goes into the SETTINGS of the HTTP/2 server bind creates. */
+function widenStreamWindows(server: grpc.Server): void {
+  const options = (server as unknown as ServerInternals).commonServerOptions;
+  if (options) options.settings = { ...options.settings, initialWindowSize: FLOW_CONTROL_WINDOW };
+}
+
+/** After bind: each new connection's own window. */
+function widenConnectionWindows(server: grpc.Server): void {
+  for (const h2 of (server as unknown as ServerInternals).http2Servers?.keys() ?? []) {
     h2.on("session", (session: http2.ServerHttp2Session) => {
       try {
         session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
@@ -115,8 +122,7 @@ export async function serveGuestAgent(options: GuestAgentOptions): Promise<Guest
   const socketCounts = await watchSocketCounts(SOCKET_COUNTS_INTERVAL_MS, options.runtimeDir, () => watcher.poke());
   const server = new grpc.Server(GUEST_SERVER_OPTIONS);
   server.addService(guestServiceDefinition(), handlers(ports, watcher, options.runtimeDir));
-  // Before bind: the settings go into the HTTP/2 server bind creates.
-  widenFlowControlWindows(server);
+  widenStreamWindows(server);
   rmSync(options.socketPath, { force: true });
   // Created 0600 from the start (no window in which other users could connect), then handed over.
   const umask = process.umask(0o177);
@@ -125,7 +131,7 @@ export async function serveGuestAgent(options: GuestAgentOptions): Promise<Guest
   } finally {
     process.umask(umask);
   }
-  widenFlowControlWindows(server);
+  widenConnectionWindows(server);
   if (options.socketOwner > 0) chownSync(options.socketPath, options.socketOwner, -1);
   chmodSync(options.socketPath, 0o600);
   kube?.start();
