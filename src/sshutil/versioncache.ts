@@ -2,7 +2,7 @@
 // depends on it). The answer is kept in a small file per user, by ssh binary: it is asked again
 // only when the `ssh` found on PATH is another file or was replaced (inode, size or mtime).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, type Stats, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 export interface OpenSSHVersion {
@@ -22,8 +22,14 @@ export function sshOnPath(envPath: string = process.env.PATH ?? ""): { file: str
   for (const dir of envPath.split(path.delimiter)) {
     if (dir === "") continue;
     const file = path.join(dir, "ssh");
-    const st = statSync(file, { throwIfNoEntry: false });
-    if (st?.isFile() && (st.mode & 0o111) !== 0) return { file, identity: `${st.ino}:${st.size}:${st.mtimeMs}` };
+    let st: Stats | undefined;
+    try {
+      st = statSync(file);
+    } catch {
+      // Missing, not a directory, or not ours to read (EACCES): the shell's search skips it too.
+      continue;
+    }
+    if (st.isFile() && (st.mode & 0o111) !== 0) return { file, identity: `${st.ino}:${st.size}:${st.mtimeMs}` };
   }
   return undefined;
 }

@@ -42,4 +42,8 @@ describe("OpenSSH version cache", () => {
     assert.equal(sshOnPath(`/nonexistent${path.delimiter}${bin}`)?.file, path.join(bin, "ssh"));
     assert.equal(sshOnPath("/nonexistent"), undefined);
   });
+
+  it("skips PATH entries it cannot search (a file here; EACCES for a user under `su` with root's PATH)", () => {
+    assert.equal(sshOnPath(`/etc/hostname${path.delimiter}${bin}`)?.file, path.join(bin, "ssh"));
+  });
 });
