@@ -225,17 +225,18 @@ class HostAgent {
     const forwarder = this.portForwarder;
     const target = { sshArgs: sshArgs(opts), address: "127.0.0.1", port };
     const gaSock = path.join(this.inst.dir, filenames.GuestAgentSock);
-    const forward = async (): Promise<void> => {
-      await forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "cancel", false).catch(() => undefined);
-      await forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "forward", false);
-    };
-    if (driver.forwardGuestAgent()) {
-      // forwardSSH removes the host socket after a cancel, even a failed one.
-      this.cancelGuestAgentForward = () => forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "cancel", false).catch(() => undefined);
-    }
+    // forwardSSH removes the host socket after a cancel, even a failed one.
+    const cancel = (): Promise<void> => forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "cancel", false).catch(() => undefined);
+    const forward = driver.forwardGuestAgent()
+      ? async (): Promise<void> => {
+          await cancel();
+          await forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "forward", false);
+        }
+      : undefined;
+    if (forward) this.cancelGuestAgentForward = cancel;
     this.guestAgent = new GuestAgentLink({
       instDir: this.inst.dir,
-      forward: driver.forwardGuestAgent() ? forward : undefined,
+      forward,
       onEvent: (event) => forwarder.handleEvent(event),
       signal: this.abort.signal,
     });
@@ -251,7 +252,9 @@ class HostAgent {
     logger.info("Waiting for the guest agent to be running");
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), GUEST_AGENT_WAIT_MS)));
-    const late = await Promise.race([link.alive.then(() => false), timedOut]);
+    // A stop while waiting must not wait out the minute.
+    const stopped = new Promise<boolean>((resolve) => this.abort.signal.addEventListener("abort", () => resolve(false), { once: true }));
+    const late = await Promise.race([link.alive.then(() => false), timedOut, stopped]);
     clearTimeout(timer);
     if (!late) return [];
     const message = "guest agent does not seem to be running; port forwards will not work";
