@@ -264,10 +264,12 @@ with grpc.insecure_channel("unix:" + sys.argv[1]) as ch:
     const remapped = new GuestServer("tcp", "127.0.0.1", p.remapGuest);
     await Promise.all([ignored.listening, remapped.listening]);
     await waitUntil("remapped port", () => reachable(p.remapHost), 5000);
+    // Like Lima, an ignored port is reported as `not-forwarding`, never as `forwarding`.
+    const ignoredEvents = (): string[] => portForwardEvents().filter((e) => e.guestAddr === `127.0.0.1:${p.ignored}`).map((e) => e.type);
+    await waitUntil("the ignored port's event", () => ignoredEvents().length > 0, 5000);
+    assert.deepEqual(ignoredEvents(), ["not-forwarding"]);
     assert.ok(await refused(p.ignored), `ignored guest port ${p.ignored} is reachable on the host: ${JSON.stringify(portForwardEvents())}`);
     assert.ok(await refused(p.remapGuest), `remapped guest port ${p.remapGuest} is reachable on the host at the same port: ${JSON.stringify(portForwardEvents())}`);
-    // Like Lima, an ignored port is reported as `not-forwarding`, never as `forwarding`.
-    assert.deepEqual(portForwardEvents().filter((e) => e.guestAddr === `127.0.0.1:${p.ignored}`).map((e) => e.type), ["not-forwarding"]);
     await Promise.all([ignored.stop(), remapped.stop()]);
   });
 
