@@ -40,6 +40,9 @@ ${check}
 }
 if satisfied >/dev/null 2>&1; then exit 0; fi
 hopeless() {
+	# The step may have met it since the first look (boot.sh writes lima-boot-done right after
+	# its last step): only a requirement still unmet is hopeless.
+	if satisfied >/dev/null 2>&1; then exit 0; fi
 	cat "$@" >&2 2>/dev/null
 	printf '%s\n' ${shellQuote(fix)} >&2
 	exit ${HOPELESS_EXIT}

@@ -54,6 +54,14 @@ describe("requirements met by a boot step", () => {
     assert.equal(runIn(run, script).status, HOPELESS_EXIT);
   });
 
+  it("pass when met between the first look and the boot-done check (boot.sh wrote lima-boot-done meanwhile)", () => {
+    const run = mkdtempSync(path.join(os.tmpdir(), "run-"));
+    writeFileSync(path.join(run, "lima-boot-done"), `${IID}\n`);
+    // Unmet on the first look, met on the next: what a marker written in between looks like.
+    const flips = bootStepCheck(`test -e /run/looked || { touch /run/looked; false; }`, IID, "boot.sh", "fix");
+    assert.equal(runIn(run, flips).status, 0);
+  });
+
   it("bind the boot-made requirements to their steps and name the fix for containerd", () => {
     const config = { arch: "x86_64" as const, containerd: { user: true, archives: [{ location: "/tmp/nerdctl.tgz", arch: "x86_64" as const }] } };
     const scripts = [...essentialRequirements(config, IID), ...optionalRequirements(config, IID, "/h/i/lima.yaml"), ...finalRequirements(IID)].map((r) => `${r.description}: ${r.script}`);
