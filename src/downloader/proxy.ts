@@ -1,6 +1,7 @@
 // Which proxy a request goes through: HTTP_PROXY, HTTPS_PROXY and NO_PROXY (or their lower-case
 // forms) read the way Go's net/http ProxyFromEnvironment reads them (golang.org/x/net/http/httpproxy),
 // since Lima downloads with Go's default client and users' proxy settings are written for it.
+import { splitHostPort } from "../util/hostport.js";
 import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
 
@@ -124,19 +125,6 @@ function parseNoProxyEntry(entry: string): NoProxyRule | undefined {
 /** Punycode for internationalised names, as URL hostnames are; ASCII stays as it is. */
 function asciiDomain(name: string): string {
   return /^[\x00-\x7f]*$/.test(name) ? name : domainToASCII(name) || name;
-}
-
-/** Go's net.SplitHostPort: `host:port` or `[host]:port`; undefined without a port or when malformed. */
-function splitHostPort(text: string): { host: string; port: string } | undefined {
-  const colon = text.lastIndexOf(":");
-  if (colon < 0) return undefined;
-  const bracketed = text.startsWith("[");
-  const close = bracketed ? text.indexOf("]") : -1;
-  if (bracketed && close + 1 !== colon) return undefined;
-  const host = bracketed ? text.slice(1, close) : text.slice(0, colon);
-  if (!bracketed && host.includes(":")) return undefined;
-  if (text.slice(bracketed ? 1 : 0).includes("[") || text.slice(close + 1).includes("]")) return undefined;
-  return { host, port: text.slice(colon + 1) };
 }
 
 function parseCidr(text: string): NoProxyRule | undefined {

@@ -4,6 +4,7 @@
 // UDP: one stream per host-side client, one datagram per message.
 // A failure ends the stream with a gRPC error status (as Lima's Go server returns the dial error),
 // never with an exception: one bad tunnel must not take the agent down.
+import { splitHostPort } from "../util/hostport.js";
 import dgram from "node:dgram";
 import net from "node:net";
 import { getSystemErrorMap } from "node:util";
@@ -12,13 +13,12 @@ import type { TunnelMessage } from "./api/index.js";
 
 type TunnelCall = ServerDuplexStream<TunnelMessage, TunnelMessage>;
 
-/** "ip:port" or "[ipv6]:port" → host and port; undefined when malformed. */
-export function splitHostPort(addr: string): { host: string; port: number } | undefined {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(addr) ?? /^([^:[\]]*):(\d+)$/.exec(addr);
-  if (!m) return undefined;
-  const port = Number(m[2]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined;
-  return { host: m[1] ?? "", port };
+/** "ip:port" or "[ipv6]:port" → host and a valid port number; undefined when malformed. */
+export function splitHostPortNumber(addr: string): { host: string; port: number } | undefined {
+  const parts = splitHostPort(addr);
+  if (!parts || !/^\d+$/.test(parts.port)) return undefined;
+  const port = Number(parts.port);
+  return port <= 65535 ? { host: parts.host, port } : undefined;
 }
 
 function reply(id: string, data: Buffer): TunnelMessage {
@@ -47,7 +47,7 @@ export function dialErrorText(protocol: string, addr: string, err: NodeJS.ErrnoE
 /** Serves one Tunnel call until either side closes. */
 export function handleTunnel(call: TunnelCall): void {
   call.once("data", (first: TunnelMessage) => {
-    const target = splitHostPort(first.guest_addr);
+    const target = splitHostPortNumber(first.guest_addr);
     if (!target) {
       fail(call, status.INVALID_ARGUMENT, `tunnel ${first.id}: bad guest address ${JSON.stringify(first.guest_addr)}`);
       return;

@@ -8,7 +8,7 @@ import type { PortForwardEvent } from "../hostagent/events.js";
 import * as filenames from "../store/filenames.js";
 import { isProcessAlive } from "../store/pidfile.js";
 import { readFileIfExists } from "../util/fsutil.js";
-import { splitHostPort } from "../guestagent/tunnel.js";
+import { splitHostPortNumber } from "../guestagent/tunnel.js";
 import { canonicalIP, isUnspecified } from "./rules.js";
 
 /** Only the tail of a long-running instance's log is replayed. */
@@ -42,8 +42,8 @@ function portForwardOf(line: string): PortForwardEvent | undefined {
 /** Whether two host addresses of the same protocol compete for one port. */
 export function hostAddrsOverlap(a: string, b: string): boolean {
   if (a === b) return true;
-  const ha = splitHostPort(a);
-  const hb = splitHostPort(b);
+  const ha = splitHostPortNumber(a);
+  const hb = splitHostPortNumber(b);
   if (!ha || !hb || ha.port !== hb.port) return false;
   const ipA = canonicalIP(ha.host);
   const ipB = canonicalIP(hb.host);

@@ -4,7 +4,7 @@ import { lstatSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { isErrno, LimaError } from "../util/errors.js";
-import { splitHostPort } from "../guestagent/tunnel.js";
+import { splitHostPortNumber } from "../guestagent/tunnel.js";
 
 /** Directory mode for a unix-socket host address's parent (Lima: 0755). */
 const SOCKET_DIR_MODE = 0o755;
@@ -44,7 +44,7 @@ export function listenStream(hostAddr: string, onConnection: (socket: net.Socket
     prepareUnixSocket(hostAddr);
     options = { path: hostAddr };
   } else {
-    const hp = splitHostPort(hostAddr);
+    const hp = splitHostPortNumber(hostAddr);
     if (!hp) return Promise.reject(new LimaError(`invalid host address ${JSON.stringify(hostAddr)}`));
     options = { host: hp.host, port: hp.port, exclusive: true };
   }
@@ -68,7 +68,7 @@ const UDP_RECEIVE_BUFFER_BYTES = 4 << 20;
  * port and silently split the datagrams between them.
  */
 export function bindDatagram(hostAddr: string): Promise<dgram.Socket> {
-  const hp = splitHostPort(hostAddr);
+  const hp = splitHostPortNumber(hostAddr);
   if (!hp) return Promise.reject(new LimaError(`invalid host address ${JSON.stringify(hostAddr)}`));
   const socket = dgram.createSocket({ type: net.isIPv6(hp.host) ? "udp6" : "udp4", reuseAddr: false });
   return new Promise((resolve, reject) => {
@@ -89,7 +89,7 @@ export function bindDatagram(hostAddr: string): Promise<dgram.Socket> {
 export function negligibleReason(err: unknown, proto: string, hostAddr: string): string | undefined {
   if (proto === "unix" || isSocketPath(hostAddr)) return undefined;
   if (isErrno(err, "EACCES")) return "privileged port";
-  const port = splitHostPort(hostAddr)?.port;
+  const port = splitHostPortNumber(hostAddr)?.port;
   if (port === 53) return "DNS port (often conflicts with the system resolver)";
   if (proto !== "udp") return undefined;
   if (port === 323) return "NTP port (often conflicts with the system NTP server)";
@@ -121,7 +121,7 @@ export function hostPortPrivilege(): PortPrivilege {
 /** Why this process cannot bind `hostAddr`, naming the rule and the fix; undefined when it can. */
 export function privilegedPortProblem(hostAddr: string, privilege: PortPrivilege, ruleName: string): string | undefined {
   if (privilege.isRoot || isSocketPath(hostAddr)) return undefined;
-  const port = splitHostPort(hostAddr)?.port;
+  const port = splitHostPortNumber(hostAddr)?.port;
   if (port === undefined || port === 0 || port >= privilege.unprivilegedPortStart) return undefined;
   return (
     `host port ${port} is privileged (below ${privilege.unprivilegedPortStart}) and the host agent does not run as root; ` +
