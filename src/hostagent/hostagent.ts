@@ -11,6 +11,7 @@ import type { Driver } from "../driver/driver.js";
 import { configuredDriver } from "../instance/driverutil.js";
 import { hostResolverHosts, type HostResolver, startHostResolver } from "../hostresolver/index.js";
 import { logger } from "../log/logger.js";
+import { ReverseSSHFS } from "../mount/reversesshfs.js";
 import { releaseDiskLocks } from "../store/disk.js";
 import { limaHome } from "../store/dirnames.js";
 import * as filenames from "../store/filenames.js";
@@ -107,6 +108,7 @@ class HostAgent {
   private guestAgent?: GuestAgentLink;
   /** Cancels the SSH forward of `ga.sock` (and removes the socket file), when one was made. */
   private cancelGuestAgentForward?: () => Promise<void>;
+  private reverseSSHFS?: ReverseSSHFS;
   private stopping = false;
   private forceStop = false;
 
@@ -198,6 +200,7 @@ class HostAgent {
       this.stop.request(essential);
       return;
     }
+    const mountErrors = await this.mountReverseSSHFS(port, opts);
     this.portForwarder = new PortForwarder({
       instDir: this.inst.dir,
       instName: this.inst.name,
@@ -214,8 +217,16 @@ class HostAgent {
     if (withGuestAgent) optional.push(...(await this.waitForGuestAgent()));
     const final = await runRequirements("final", finalRequirements(iid), runner);
     if (this.abort.signal.aborted) return;
-    const errors = [...optional, ...final];
+    const errors = [...mountErrors, ...optional, ...final];
     this.events.emit({ running: true, sshLocalPort: port, ...(errors.length > 0 ? { degraded: true, errors } : {}) });
+  }
+
+  /** `mountType: reverse-sshfs` (not plain): every mount, before the port forwards, as Lima; failures make the instance degraded. */
+  private async mountReverseSSHFS(port: number, opts: string[]): Promise<string[]> {
+    const mounts = this.config.mounts ?? [];
+    if (this.config.mountType !== "reverse-sshfs" || this.config.plain || mounts.length === 0) return [];
+    this.reverseSSHFS = new ReverseSSHFS({ sshArgs: sshArgs(opts), address: "127.0.0.1", port }, this.abort.signal);
+    return this.reverseSSHFS.mountAll(mounts);
   }
 
   /** Lima's GA watcher: `ga.sock` forwarded over SSH (when the driver wants it), events to the port forwarder, time sync. */
@@ -270,6 +281,7 @@ class HostAgent {
     this.guestAgent?.close();
     await this.portForwarder?.close().catch((err: unknown) => logger.warn(`port forwarding: ${errorMessage(err)}`));
     await this.cancelGuestAgentForward?.();
+    await this.reverseSSHFS?.unmountAll();
     this.closeControlMaster();
     const errors: string[] = [...reasons];
     if (vmError) errors.push(vmError.message);

@@ -24,6 +24,16 @@ export interface MountSuiteOptions {
    * which is what Lima's (non-root) users get from every mount type.
    */
   hostOwner?: () => number;
+  /** Checks of one mount type only, run after the shared ones on the same guest (which is deleted after them). */
+  moreChecks?: (suite: MountSuite) => void;
+}
+
+/** What `moreChecks` get: the guest's LIMA_HOME, instance name and the two host directories. */
+export interface MountSuite {
+  home: LimaHome;
+  name: string;
+  rw: string;
+  ro: string;
 }
 
 const BOOT_MS = 15 * 60_000;
@@ -146,5 +156,7 @@ export function describeMounts(opts: MountSuiteOptions): void {
         }
       });
     }
+
+    opts.moreChecks?.({ home, name: opts.name, rw, ro });
   });
 }
