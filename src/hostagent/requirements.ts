@@ -1,5 +1,6 @@
 // Readiness requirements the host agent checks over SSH before it reports `running`
 // (Lima's essential, optional and final groups), each retried until it passes.
+import path from "node:path";
 import type { LimaYAML } from "../config/types.js";
 import { logger } from "../log/logger.js";
 import { disableControlMaster, shellQuote } from "../sshutil/sshutil.js";
@@ -103,7 +104,8 @@ export function essentialRequirements(config: LimaYAML, iid: string): Requiremen
 function nerdctlArchiveFix(config: LimaYAML, yamlFile: string): string {
   const archive = (config.containerd?.archives ?? []).find((a) => (a.arch ?? config.arch) === config.arch);
   const which = archive ? ` (now ${JSON.stringify(archive.location)})` : "";
-  return `Fix \`containerd.archives\`${which} in ${JSON.stringify(yamlFile)} to name a nerdctl-full archive for ${config.arch ?? "the instance arch"}, or set \`containerd.system: false\` and \`containerd.user: false\` if the instance needs no containers. ${GUEST_LOG_HINT}`;
+  const serialLog = path.join(path.dirname(yamlFile), "serial.log");
+  return `Fix \`containerd.archives\`${which} in ${JSON.stringify(yamlFile)} to name a nerdctl-full archive for ${config.arch ?? "the instance arch"}, or set \`containerd.system: false\` and \`containerd.user: false\` if the instance needs no containers. The whole boot log is "/var/log/cloud-init-output.log" in the guest, and ${JSON.stringify(serialLog)} on the host.`;
 }
 
 /** `yamlFile`: the instance's lima.yaml, named in fixes. */

@@ -69,6 +69,8 @@ describe("requirements met by a boot step", () => {
     const containerd = scripts.find((s) => s.startsWith("containerd binaries to be installed:")) ?? "";
     assert.ok(containerd.includes('"$dir/40-install-containerd.sh.log"'));
     assert.ok(containerd.includes('Fix `containerd.archives` (now "/tmp/nerdctl.tgz") in "/h/i/lima.yaml" to name a nerdctl-full archive for x86_64, or set `containerd.system: false` and `containerd.user: false`'));
+    // Where to read why the install failed: the guest's boot log, and the serial console log on the host.
+    assert.ok(containerd.includes('The whole boot log is "/var/log/cloud-init-output.log" in the guest, and "/h/i/serial.log" on the host.'), containerd);
     assert.ok(scripts.some((s) => s.startsWith("boot scripts must have finished:") && s.includes('"$dir/boot.sh.log"')));
   });
 });
