@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # containerd (lima.yaml `containerd.system` / `containerd.user`, systemd guests): unpack the
 # nerdctl-full archive into the install prefix when its nerdctl is newer than the installed one
 # (stopping what the old one ran first), then enable the system services and/or set up rootless
@@ -25,7 +25,7 @@ as_user() {
 # Only nerdctl is extracted first: unpacking the whole archive takes a while under emulation.
 probe="$(mktemp -d)"
 tar -C "$probe" -xaf "$archive" bin/nerdctl
-if [ ! -f "$prefix/bin/nerdctl" ] || [[ "$probe/bin/nerdctl" -nt "$prefix/bin/nerdctl" ]]; then
+if [ ! -f "$prefix/bin/nerdctl" ] || [ -n "$(find "$probe/bin/nerdctl" -newer "$prefix/bin/nerdctl")" ]; then
 	if [ -f "$prefix/bin/nerdctl" ]; then
 		(
 			set +e
