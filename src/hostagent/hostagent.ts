@@ -215,7 +215,7 @@ class HostAgent {
     if (withGuestAgent) await this.startGuestAgentLink(port, opts);
     const optional = await runRequirements("optional", optionalRequirements(this.config, iid, path.join(this.inst.dir, filenames.LimaYAML)), runner);
     if (withGuestAgent) optional.push(...(await this.waitForGuestAgent()));
-    const final = await runRequirements("final", finalRequirements(iid), runner);
+    const final = await runRequirements("final", finalRequirements(iid, this.config, path.join(this.inst.dir, filenames.LimaYAML)), runner);
     if (this.abort.signal.aborted) return;
     const errors = [...mountErrors, ...optional, ...final];
     this.events.emit({ running: true, sshLocalPort: port, ...(errors.length > 0 ? { degraded: true, errors } : {}) });

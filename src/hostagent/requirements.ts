@@ -1,5 +1,6 @@
 // Readiness requirements the host agent checks over SSH before it reports `running`
 // (Lima's essential, optional and final groups), each retried until it passes.
+import path from "node:path";
 import type { LimaYAML } from "../config/types.js";
 import { logger } from "../log/logger.js";
 import { disableControlMaster, shellQuote } from "../sshutil/sshutil.js";
@@ -99,17 +100,28 @@ export function essentialRequirements(config: LimaYAML, iid: string): Requiremen
   return reqs;
 }
 
+/** Where the boot's output is: in the guest, and the serial console log beside `yamlFile`. */
+function bootLogHint(yamlFile: string): string {
+  return `The whole boot log is "/var/log/cloud-init-output.log" in the guest, and ${JSON.stringify(path.join(path.dirname(yamlFile), "serial.log"))} on the host.`;
+}
+
+const NO_CONTAINERD_FIX = "set `containerd.system: false` and `containerd.user: false` if the instance needs no containers";
+
 /** The fix when the nerdctl archive could not be installed: what to change, and where. */
 function nerdctlArchiveFix(config: LimaYAML, yamlFile: string): string {
   const archive = (config.containerd?.archives ?? []).find((a) => (a.arch ?? config.arch) === config.arch);
   const which = archive ? ` (now ${JSON.stringify(archive.location)})` : "";
-  return `Fix \`containerd.archives\`${which} in ${JSON.stringify(yamlFile)} to name a nerdctl-full archive for ${config.arch ?? "the instance arch"}, or set \`containerd.system: false\` and \`containerd.user: false\` if the instance needs no containers. ${GUEST_LOG_HINT}`;
+  return `Fix \`containerd.archives\`${which} in ${JSON.stringify(yamlFile)} to name a nerdctl-full archive for ${config.arch ?? "the instance arch"}, or ${NO_CONTAINERD_FIX}. ${bootLogHint(yamlFile)}`;
+}
+
+function containerdEnabled(config: LimaYAML): boolean {
+  return !config.plain && (config.containerd?.system === true || config.containerd?.user === true);
 }
 
 /** `yamlFile`: the instance's lima.yaml, named in fixes. */
 export function optionalRequirements(config: LimaYAML, iid: string, yamlFile: string): Requirement[] {
   const reqs: Requirement[] = [];
-  if (!config.plain && (config.containerd?.system || config.containerd?.user)) {
+  if (containerdEnabled(config)) {
     const prefix = config.guestInstallPrefix ?? "/usr/local";
     reqs.push(
       { description: "systemd must be available", fatal: true, script: "#!/bin/sh\nset -eu\ncommand -v systemctl\n", debugHint: "systemd is required to run containerd, but does not seem to be available." },
@@ -127,14 +139,28 @@ export function optionalRequirements(config: LimaYAML, iid: string, yamlFile: st
   return reqs;
 }
 
-export function finalRequirements(iid: string): Requirement[] {
-  return [
+/**
+ * `yamlFile`: the instance's lima.yaml, named in fixes. With containerd on, a containerd install that
+ * failed after nerdctl was unpacked (which meets the optional requirement) is reported too, once the
+ * boot is over, instead of a silent READY.
+ */
+export function finalRequirements(iid: string, config: LimaYAML = {}, yamlFile = "lima.yaml"): Requirement[] {
+  const reqs: Requirement[] = [
     {
       description: "boot scripts must have finished",
       script: bootStepCheck(markerTest("/run/lima-boot-done", iid), iid, "boot.sh", GUEST_LOG_HINT),
       debugHint: "All boot scripts, provisioning scripts, and readiness probes must\nfinish before the instance is considered \"ready\".\nCheck \"/var/log/cloud-init-output.log\" in the guest to see where the process is blocked!",
     },
   ];
+  if (containerdEnabled(config)) {
+    const step = "40-install-containerd.sh";
+    reqs.push({
+      description: "containerd install to have succeeded",
+      script: bootStepCheck(`test "$(cat ${BOOT_FAILED_DIR}/iid 2>/dev/null)" != "${iid}" || test ! -e ${BOOT_FAILED_DIR}/${step}.log`, iid, step, `containerd was not installed completely: see the error above, or ${NO_CONTAINERD_FIX}. ${bootLogHint(yamlFile)}`),
+      debugHint: `The boot step ${step} failed after unpacking the nerdctl archive.\nSee "/var/log/cloud-init-output.log" in the guest.`,
+    });
+  }
+  return reqs;
 }
 
 /** One attempt of a requirement script (ssh connect included). */

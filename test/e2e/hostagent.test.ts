@@ -155,6 +155,8 @@ describe("the host agent", { timeout: 60 * 60_000 }, () => {
     assert.match(res.stderr, /failed to satisfy the requirement \\"containerd binaries to be installed\\", and it cannot be satisfied any more/);
     assert.match(res.stderr, /40-install-containerd\.sh failed with exit status \d+; the last lines of its error output:\\n {2}tar: bin\/nerdctl: Not found in archive/);
     assert.match(res.stderr, /Fix `containerd\.archives` \(now \\"[^"]*fake-nerdctl-full\.tar\.gz\\"\)/);
+    // Where to look next: the guest's boot log and the instance's serial log.
+    assert.match(res.stderr, /\/var\/log\/cloud-init-output\.log\\" in the guest, and \\"[^"]*\/nerd\/serial\.log\\" on the host/);
     const times = readFileSync(path.join(home.dir, "nerd", "ha.stderr.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { msg: string; time: string });
     const at = (re: RegExp): number => Date.parse(times.find((t) => re.test(t.msg))?.time ?? "");
     const sshUp = at(/The essential requirements are satisfied/);

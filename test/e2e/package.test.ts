@@ -55,7 +55,7 @@ describe("the npm package, installed", { skip: os.arch() !== "x64" ? "the fake Q
   });
 
   it("carries the boot scripts, the templates and the guest-image recipe", () => {
-    for (const file of ["src/cidata/boot/boot.sh", "src/cidata/boot/boot.Linux/25-guestagent-base.sh", "share/lima/templates/default.yaml", "scripts/guest-image/build.sh", "bin/lima"]) {
+    for (const file of ["src/cidata/boot/boot.sh", "src/cidata/boot/boot.Linux/25-guestagent-base.sh", "share/lima/templates/default.yaml", "scripts/guest-image/build.sh", "scripts/nerdctl-archive/build.sh", "scripts/nerdctl-archive/stand-ins/bin/nerdctl", "bin/lima", "bin/nerdctl.lima"]) {
       assert.ok(existsSync(path.join(installed, file)), `the installed package lacks ${file}`);
     }
   });

@@ -1,5 +1,6 @@
 // The locally built Debian guest the end-to-end tests boot (scripts/guest-image/build.sh, cached).
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { REPO } from "./limactl.js";
@@ -21,4 +22,18 @@ export function expectedGuestUser(): { name: string; uid: number; home: string }
   const { username, uid } = os.userInfo();
   const name = uid !== 0 && /^[a-z_][a-z0-9_-]*$/.test(username) ? username : "lima";
   return { name, uid: name === "lima" ? 1000 : uid, home: `/home/${name}.guest` };
+}
+
+/** The stand-in nerdctl-full archive built from Debian packages (scripts/nerdctl-archive/build.sh, cached). */
+export interface NerdctlArchive {
+  location: string;
+  digest: string;
+}
+
+/** Builds the test nerdctl-full archive unless the cached one matches its recipe; throws with the build log on failure. */
+export function ensureNerdctlArchive(): NerdctlArchive {
+  const res = spawnSync("bash", [path.join(REPO, "scripts", "nerdctl-archive", "build.sh")], { encoding: "utf8", timeout: 15 * 60_000 });
+  if (res.status !== 0) throw new Error(`building the nerdctl archive failed:\n${res.stdout}\n${res.stderr}`);
+  const location = path.join(process.env.LIMA_TS_NERDCTL_CACHE ?? "/var/cache/lima-ts/nerdctl-full", "nerdctl-full-debian12-linux-amd64.tar.gz");
+  return { location, digest: `sha256:${readFileSync(`${location}.sha256`, "utf8").trim()}` };
 }

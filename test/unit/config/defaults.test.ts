@@ -61,6 +61,10 @@ describe("fillDefault built-in defaults", () => {
     assert.equal(y.containerd?.user, true);
     assert.deepEqual(y.containerd?.archives, DEFAULT_CONTAINERD_ARCHIVES);
     assert.match(y.containerd?.archives?.[0]?.location ?? "", /nerdctl-full-2\.3\.5-linux-amd64\.tar\.gz$/);
+    // Lima 2's pkg/limayaml/containerd.yaml, digests included.
+    assert.equal(y.containerd?.archives?.[0]?.digest, "sha256:b697295c623639734aaab737523c808fd3cc8d3046039fd94fff1744e4c317aa");
+    assert.equal(y.containerd?.archives?.[1]?.arch, "aarch64");
+    assert.equal(y.containerd?.archives?.[1]?.digest, "sha256:6e4b687f1d138e750a3c8372abc0f81d3d7490b6359c48c0562fc7dfe98859b2");
   });
 
   it("leaves mountType and ssh.overVsock unset (driver defaults)", () => {

@@ -69,6 +69,31 @@ describe("requirements met by a boot step", () => {
     const containerd = scripts.find((s) => s.startsWith("containerd binaries to be installed:")) ?? "";
     assert.ok(containerd.includes('"$dir/40-install-containerd.sh.log"'));
     assert.ok(containerd.includes('Fix `containerd.archives` (now "/tmp/nerdctl.tgz") in "/h/i/lima.yaml" to name a nerdctl-full archive for x86_64, or set `containerd.system: false` and `containerd.user: false`'));
+    // Where to read why the install failed: the guest's boot log, and the serial console log on the host.
+    assert.ok(containerd.includes('The whole boot log is "/var/log/cloud-init-output.log" in the guest, and "/h/i/serial.log" on the host.'), containerd);
     assert.ok(scripts.some((s) => s.startsWith("boot scripts must have finished:") && s.includes('"$dir/boot.sh.log"')));
+  });
+
+  it("report a containerd install that failed after nerdctl was unpacked, once the boot is over", () => {
+    const config = { arch: "x86_64" as const, containerd: { system: false, user: true } };
+    assert.deepEqual(finalRequirements(IID, { containerd: { system: false, user: false } }, "/h/i/lima.yaml").map((r) => r.description), ["boot scripts must have finished"]);
+    const check = finalRequirements(IID, config, "/h/i/lima.yaml").find((r) => r.description === "containerd install to have succeeded");
+    assert.ok(check);
+    const run = mkdtempSync(path.join(os.tmpdir(), "run-"));
+    writeFileSync(path.join(run, "lima-boot-done"), `${IID}\n`);
+    assert.equal(runIn(run, check.script).status, 0, "no failure report: installed");
+    mkdirSync(path.join(run, "lima-boot-failed"));
+    writeFileSync(path.join(run, "lima-boot-failed", "iid"), "iid-of-an-earlier-boot\n");
+    writeFileSync(path.join(run, "lima-boot-failed", "40-install-containerd.sh.log"), "old report\n");
+    assert.equal(runIn(run, check.script).status, 0, "a report of an earlier boot does not count");
+    writeFileSync(path.join(run, "lima-boot-failed", "iid"), `${IID}\n`);
+    writeFileSync(path.join(run, "lima-boot-failed", "40-install-containerd.sh.log"), "40-install-containerd.sh failed with exit status 1; the last lines of its error output:\n  Failed to enable unit: Unit file dbus.socket does not exist.\n");
+    const res = runIn(run, check.script);
+    assert.equal(res.status, HOPELESS_EXIT);
+    assert.equal(
+      res.stderr,
+      "40-install-containerd.sh failed with exit status 1; the last lines of its error output:\n  Failed to enable unit: Unit file dbus.socket does not exist.\n" +
+        'containerd was not installed completely: see the error above, or set `containerd.system: false` and `containerd.user: false` if the instance needs no containers. The whole boot log is "/var/log/cloud-init-output.log" in the guest, and "/h/i/serial.log" on the host.\n',
+    );
   });
 });
