@@ -46,7 +46,6 @@ export function unimplementedFields(y: LimaYAML, ctx: UnimplementedContext): str
   const messages: (string | undefined)[] = [];
   const copyToHost = (y.copyToHost ?? []).length;
   if (copyToHost > 0) messages.push(`field \`copyToHost\` (${count(copyToHost, "rule")}) ${NOT_YET}: nothing is copied from the guest`);
-  if (y.mountInotify === true) messages.push(`field \`mountInotify: true\` ${NOT_YET}: host file changes raise no inotify events in the guest`);
   messages.push(mountsNotice(y));
   if (y.video?.display === "vnc") {
     // QEMU starts its VNC server with password=on; the host agent never sets the password nor

@@ -25,6 +25,7 @@ import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { serveAPI } from "./api.js";
 import { GuestAgentLink } from "./guestagent.js";
+import { MountInotify } from "./inotify.js";
 import { runTimeSync } from "./timesync.js";
 import { EventEmitter, eventLine } from "./events.js";
 import { essentialRequirements, finalRequirements, optionalRequirements, runRequirements } from "./requirements.js";
@@ -106,6 +107,7 @@ class HostAgent {
   private hostResolver?: HostResolver;
   private portForwarder?: PortForwarder;
   private guestAgent?: GuestAgentLink;
+  private mountInotify?: MountInotify;
   /** Cancels the SSH forward of `ga.sock` (and removes the socket file), when one was made. */
   private cancelGuestAgentForward?: () => Promise<void>;
   private reverseSSHFS?: ReverseSSHFS;
@@ -213,6 +215,7 @@ class HostAgent {
     await this.portForwarder.forwardStatic();
     const withGuestAgent = !this.config.plain && (this.config.os ?? "Linux") === "Linux";
     if (withGuestAgent) await this.startGuestAgentLink(port, opts);
+    if (withGuestAgent && this.config.mountInotify === true) await this.startMountInotify();
     const optional = await runRequirements("optional", optionalRequirements(this.config, iid, path.join(this.inst.dir, filenames.LimaYAML)), runner);
     if (withGuestAgent) optional.push(...(await this.waitForGuestAgent()));
     const final = await runRequirements("final", finalRequirements(iid, this.config, path.join(this.inst.dir, filenames.LimaYAML)), runner);
@@ -257,6 +260,15 @@ class HostAgent {
     if (!driver.info().features.skipSocketForwarding) await forwarder.forwardSockets();
   }
 
+  /** Host changes under writable mounts → the guest agent (which touches the guest path). */
+  private async startMountInotify(): Promise<void> {
+    const link = this.guestAgent;
+    if (!link) return;
+    this.mountInotify = await MountInotify.start({ mounts: this.config.mounts ?? [], client: () => link.current() });
+    // Stopped while the trees were being watched: shutdown has run already.
+    if (this.abort.signal.aborted) this.mountInotify.close();
+  }
+
   private async waitForGuestAgent(): Promise<string[]> {
     const link = this.guestAgent;
     if (!link) return [];
@@ -278,6 +290,7 @@ class HostAgent {
     if (this.stopping) return;
     this.stopping = true;
     this.abort.abort();
+    this.mountInotify?.close();
     this.guestAgent?.close();
     await this.portForwarder?.close().catch((err: unknown) => logger.warn(`port forwarding: ${errorMessage(err)}`));
     await this.cancelGuestAgentForward?.();
