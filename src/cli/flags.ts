@@ -64,9 +64,3 @@ export function flagChanged(cmd: Command, attr: string): boolean {
   const source = cmd.getOptionValueSource(attr);
   return source === "cli" || source === "env";
 }
-
-/** A boolean flag of Lima that lima-ts cannot honour yet: refused when set, so it is never silently ignored. */
-export function refuseUnsupportedFlag(cmd: Command, attr: string, flag: string, detail: string): void {
-  if (cmd.getOptionValue(attr) !== true) return;
-  throw new LimaError(`flag ${flag} is not supported yet in lima-ts: ${detail}`);
-}

@@ -44,8 +44,6 @@ function userV2Notice(y: LimaYAML, ctx: UnimplementedContext): string | undefine
 /** One message per lima.yaml feature that the effective config uses but lima-ts ignores. */
 export function unimplementedFields(y: LimaYAML, ctx: UnimplementedContext): string[] {
   const messages: (string | undefined)[] = [];
-  const copyToHost = (y.copyToHost ?? []).length;
-  if (copyToHost > 0) messages.push(`field \`copyToHost\` (${count(copyToHost, "rule")}) ${NOT_YET}: nothing is copied from the guest`);
   messages.push(mountsNotice(y));
   if (y.video?.display === "vnc") {
     // QEMU starts its VNC server with password=on; the host agent never sets the password nor

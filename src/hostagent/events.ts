@@ -39,6 +39,15 @@ export interface Event {
   status: Status;
 }
 
+/** Lima's field order (logLine, completed, active), false/empty fields dropped. */
+export function compactCloudInitProgress(progress: CloudInitProgress): CloudInitProgress {
+  const out: CloudInitProgress = {};
+  if (progress.logLine) out.logLine = progress.logLine;
+  if (progress.completed) out.completed = true;
+  if (progress.active) out.active = true;
+  return out;
+}
+
 /** Drops false/zero/empty fields, as Go's `omitempty` does, keeping Lima's key order. */
 export function compactStatus(status: Status): Status {
   const out: Status = {};
@@ -47,7 +56,7 @@ export function compactStatus(status: Status): Status {
   if (status.exiting) out.exiting = true;
   if (status.errors && status.errors.length > 0) out.errors = status.errors;
   if (status.sshLocalPort) out.sshLocalPort = status.sshLocalPort;
-  if (status.cloudInitProgress) out.cloudInitProgress = status.cloudInitProgress;
+  if (status.cloudInitProgress) out.cloudInitProgress = compactCloudInitProgress(status.cloudInitProgress);
   if (status.portForward) out.portForward = status.portForward;
   if (status.vsock) out.vsock = status.vsock;
   return out;

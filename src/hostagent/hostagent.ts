@@ -20,6 +20,7 @@ import { readPidFile } from "../store/pidfile.js";
 import { inspect } from "../store/store.js";
 import { forwardSSH } from "../portfwd/sshforwarder.js";
 import { PortForwarder } from "../portfwd/index.js";
+import { executeScript } from "../sshutil/exec.js";
 import { publicKeys, sshArgs, sshOpts, writeSSHConfig } from "../sshutil/sshutil.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
@@ -27,8 +28,17 @@ import { serveAPI } from "./api.js";
 import { GuestAgentLink } from "./guestagent.js";
 import { MountInotify } from "./inotify.js";
 import { runTimeSync } from "./timesync.js";
+import { watchCloudInitProgress } from "./cloudinit.js";
+import { copyToHost, deleteCopiesOnStop } from "./copytohost.js";
 import { EventEmitter, eventLine } from "./events.js";
-import { essentialRequirements, finalRequirements, optionalRequirements, runRequirements } from "./requirements.js";
+import {
+  bootFailureReportsScript,
+  bootFailureWarning,
+  essentialRequirements,
+  finalRequirements,
+  optionalRequirements,
+  runRequirements,
+} from "./requirements.js";
 
 export interface HostAgentOptions {
   pidFile: string;
@@ -36,6 +46,8 @@ export interface HostAgentOptions {
   debug: boolean;
   guestAgentBinary?: string;
   nerdctlArchive?: string;
+  /** `--progress`: follow cloud-init in the guest and emit `cloudInitProgress` events. */
+  progress?: boolean;
 }
 
 /** Pause between requirement attempts: Lima waits 3 s; 1 s notices a ready guest sooner. */
@@ -44,6 +56,8 @@ const REQUIREMENT_RETRY_MS = 1000;
 const REQUIREMENT_RETRIES = 600;
 /** How long the final requirements wait for the guest agent's first answer (Lima: 1 min). */
 const GUEST_AGENT_WAIT_MS = 60_000;
+/** Reading boot.sh's failure reports over the running ControlMaster. */
+const BOOT_REPORTS_TIMEOUT_MS = 30_000;
 /** Where the guest agent listens in the guest when no vsock or virtio port is used. */
 const GUEST_AGENT_GUEST_SOCKET = "/run/lima-guestagent.sock";
 
@@ -113,6 +127,10 @@ class HostAgent {
   private reverseSSHFS?: ReverseSSHFS;
   private stopping = false;
   private forceStop = false;
+  /** The `--progress` watch; awaited at shutdown so that no event follows `exiting`. */
+  private cloudInitWatch?: Promise<void>;
+  /** Set once copyToHost ran: only then are its `deleteOnStop` copies removed at stop (as Lima's cleanup order). */
+  private copiedToHost = false;
 
   constructor(
     private inst: Instance,
@@ -216,12 +234,39 @@ class HostAgent {
     const withGuestAgent = !this.config.plain && (this.config.os ?? "Linux") === "Linux";
     if (withGuestAgent) await this.startGuestAgentLink(port, opts);
     if (withGuestAgent && this.config.mountInotify === true) await this.startMountInotify();
+    if (withGuestAgent && this.options.progress) {
+      this.cloudInitWatch = watchCloudInitProgress({ port, opts, signal: this.abort.signal, emit: (cloudInitProgress) => this.events.emitWith({ cloudInitProgress }) });
+    }
     const optional = await runRequirements("optional", optionalRequirements(this.config, iid, path.join(this.inst.dir, filenames.LimaYAML)), runner);
     if (withGuestAgent) optional.push(...(await this.waitForGuestAgent()));
     const final = await runRequirements("final", finalRequirements(iid, this.config, path.join(this.inst.dir, filenames.LimaYAML)), runner);
     if (this.abort.signal.aborted) return;
-    const errors = [...mountErrors, ...optional, ...final];
+    await this.warnBootFailures(port, opts, iid);
+    const copied = await this.copyToHost(port, opts);
+    if (this.abort.signal.aborted) return;
+    const errors = [...mountErrors, ...optional, ...final, ...copied];
     this.events.emit({ running: true, sshLocalPort: port, ...(errors.length > 0 ? { degraded: true, errors } : {}) });
+  }
+
+  /**
+   * Lima says nothing of a failed provisioning script (the boot goes on, the instance is READY):
+   * `limactl start` at least warns, with the log to read.
+   */
+  private async warnBootFailures(port: number, opts: string[], iid: string): Promise<void> {
+    const res = await executeScript(port, opts, bootFailureReportsScript(iid), BOOT_REPORTS_TIMEOUT_MS, this.abort.signal);
+    const warning = bootFailureWarning(res.code === 0 ? res.stdout : "");
+    if (warning) logger.warn(warning);
+  }
+
+  /** After the requirements, as Lima: a failed copy makes the instance degraded. */
+  private async copyToHost(port: number, opts: string[]): Promise<string[]> {
+    const errors: string[] = [];
+    for (const rule of this.config.copyToHost ?? []) {
+      const err = await copyToHost({ port, opts, signal: this.abort.signal }, rule);
+      if (err) errors.push(err);
+    }
+    this.copiedToHost = true;
+    return errors;
   }
 
   /** `mountType: reverse-sshfs` (not plain): every mount, before the port forwards, as Lima; failures make the instance degraded. */
@@ -289,8 +334,10 @@ class HostAgent {
   private async shutdown(vmError: Error | undefined, reasons: string[] = []): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.copiedToHost) for (const err of deleteCopiesOnStop(this.config.copyToHost ?? [])) logger.warn(err);
     this.abort.abort();
     this.mountInotify?.close();
+    await this.cloudInitWatch;
     this.guestAgent?.close();
     await this.portForwarder?.close().catch((err: unknown) => logger.warn(`port forwarding: ${errorMessage(err)}`));
     await this.cancelGuestAgentForward?.();

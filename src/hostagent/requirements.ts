@@ -12,7 +12,16 @@ export interface Requirement {
   debugHint: string;
   fatal?: boolean;
   noMaster?: boolean;
+  /** Give up this long after the boot scripts have finished (a user probe): nothing Lima runs can meet it later. */
+  afterBoot?: { iid: string; graceMs: number };
 }
+
+/**
+ * How long a readiness probe may keep failing once the boot scripts are done. Lima retries it for
+ * 10 minutes, as long as `limactl start` waits, so the user saw a timeout instead of the
+ * probe's hint; services that provisioning started get this long to come up.
+ */
+export const PROBE_GRACE_AFTER_BOOT_MS = 60_000;
 
 /**
  * Exit status of a requirement script that knows it can never pass: the boot step that should
@@ -134,7 +143,12 @@ export function optionalRequirements(config: LimaYAML, iid: string, yamlFile: st
   }
   for (const probe of config.probes ?? []) {
     if ((probe.mode ?? "readiness") !== "readiness" || !probe.script) continue;
-    reqs.push({ description: probe.description ?? "user probe", script: probe.script, debugHint: probe.hint ?? "" });
+    reqs.push({
+      description: probe.description ?? "user probe",
+      script: probe.script,
+      debugHint: probe.hint ?? "",
+      afterBoot: { iid, graceMs: PROBE_GRACE_AFTER_BOOT_MS },
+    });
   }
   return reqs;
 }
@@ -188,14 +202,45 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Prints the failure reports boot.sh left in this boot (failed modules and provisioning scripts), if any. */
+export function bootFailureReportsScript(iid: string): string {
+  return `#!/bin/sh
+${markerTest(`${BOOT_FAILED_DIR}/iid`, iid)} || exit 0
+for report in ${BOOT_FAILED_DIR}/*.log; do
+	[ ! -f "$report" ] || cat "$report"
+done
+`;
+}
+
+/** The warning for those reports: where the whole output is. */
+export function bootFailureWarning(reports: string): string | undefined {
+  if (reports.trim() === "") return undefined;
+  return `The boot scripts reported failures (the output is in "/var/log/cloud-init-output.log" in the guest):\n${reports.trim()}`;
+}
+
+/** Succeeds once this boot's boot.sh has finished, or stopped early. */
+export function bootOverScript(iid: string): string {
+  return `#!/bin/sh
+${markerTest("/run/lima-boot-done", iid)} && exit 0
+${markerTest(`${BOOT_FAILED_DIR}/iid`, iid)} && [ -f ${BOOT_FAILED_DIR}/boot.sh.log ]
+`;
+}
+
 async function waitFor(req: Requirement, r: RequirementRunner): Promise<string | undefined> {
   const opts = req.noMaster ? disableControlMaster(r.opts) : r.opts;
   let last = "";
+  let bootOverAt: number | undefined;
   for (let i = 0; i < r.retries && !r.signal.aborted; i++) {
     const res = await executeScript(r.port, opts, req.script, SCRIPT_TIMEOUT_MS, r.signal);
     if (res.code === 0) return undefined;
     last = `${res.stderr.trim()}${res.stdout.trim() ? `\n${res.stdout.trim()}` : ""}`;
     if (res.code === HOPELESS_EXIT) return `failed to satisfy the requirement ${JSON.stringify(req.description)}, and it cannot be satisfied any more:\n${last}`;
+    if (req.afterBoot && bootOverAt === undefined && (await executeScript(r.port, opts, bootOverScript(req.afterBoot.iid), SCRIPT_TIMEOUT_MS, r.signal)).code === 0) {
+      bootOverAt = Date.now();
+    }
+    if (req.afterBoot && bootOverAt !== undefined && Date.now() - bootOverAt >= req.afterBoot.graceMs) {
+      return `failed to satisfy the requirement ${JSON.stringify(req.description)} within ${req.afterBoot.graceMs / 1000} s after the boot scripts finished:\n${last}`;
+    }
     logger.debug(`requirement ${JSON.stringify(req.description)} not satisfied yet`, { error: last });
     await sleep(r.intervalMs, r.signal);
   }

@@ -14,6 +14,7 @@ import { inspect } from "../store/store.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { runAnsiblePlaybooks } from "./ansible.js";
+import { StartEvents } from "./startevents.js";
 import { type Prepared, prepareInstance } from "./prepare.js";
 import { acquireStartLock, LockHeldError, lockHolder, START_LOCK } from "./startlock.js";
 import { stopForcibly } from "./stop.js";
@@ -22,6 +23,8 @@ export interface StartOptions {
   timeoutMs: number;
   foreground?: boolean;
   debug?: boolean;
+  /** `--progress`: show cloud-init's output in the guest, and wait for it to finish. */
+  progress?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -51,13 +54,19 @@ function limactlEntry(): string {
   return process.argv[1] ?? fileURLToPath(import.meta.url);
 }
 
+/** Linux guests that are not plain run the guest agent; only their host agent follows cloud-init for `--progress`, as Lima's. */
+function hasGuestAgent(inst: Instance): boolean {
+  const config = inst.config ?? {};
+  return !config.plain && (config.os ?? "Linux") === "Linux";
+}
+
 /**
  * The guest agent to put into cidata: Linux guests that are not plain. A missing one does not stop
  * the start (the guest works, without port forwarding), but it is said at once with the fix.
  */
 function guestAgentFor(inst: Instance): string | undefined {
   const config = inst.config ?? {};
-  if (config.plain || (config.os ?? "Linux") !== "Linux") return undefined;
+  if (!hasGuestAgent(inst)) return undefined;
   const arch = config.arch === "aarch64" ? "aarch64" : config.arch === "x86_64" ? "x86_64" : undefined;
   const binary = arch ? guestAgentBinaryPath(arch) : undefined;
   if (!binary) {
@@ -86,6 +95,7 @@ function spawnHostAgent(inst: Instance, options: StartOptions, prepared: Prepare
     path.join(inst.dir, filenames.HostAgentSock),
     ...(guestAgent ? ["--guestagent", guestAgent] : []),
     ...(prepared.nerdctlArchive ? ["--nerdctl-archive", prepared.nerdctlArchive] : []),
+    ...(options.progress ? ["--progress"] : []),
     inst.name,
   ];
   const child = spawn(process.execPath, args, { detached: !options.foreground, stdio: ["ignore", out, err], cwd: inst.dir });
@@ -145,12 +155,6 @@ function propagateLogLine(line: string, since: number): void {
   }
   if (!LEVELS.includes(level)) level = "info";
   logger.log(level, `[hostagent] ${String(entry.msg ?? "")}`, fields);
-}
-
-export interface WatchResult {
-  running: boolean;
-  degraded: boolean;
-  errors: string[];
 }
 
 /** The events among the new lines; anything else (a stray print, a torn line) is skipped, not fatal. */
@@ -231,37 +235,22 @@ function shellCommand(name: string): string {
 }
 
 async function followStart(inst: Instance, options: StartOptions, haPid: number): Promise<void> {
-  let result: WatchResult = { running: false, degraded: false, errors: [] };
-  let exiting = false;
-  let printedPort = false;
-  const outcome = await watchHostAgent(inst, options.timeoutMs, haPid, (ev) => {
-    if (!printedPort && ev.status.sshLocalPort) {
-      logger.info(`SSH Local Port: ${ev.status.sshLocalPort}`);
-      printedPort = true;
-    }
-    if (ev.status.errors?.length) logger.error(`Errors from the host agent`, { errors: ev.status.errors });
-    if (ev.status.exiting) {
-      exiting = true;
-      result = { ...result, errors: ev.status.errors ?? [] };
-      return true;
-    }
-    if (ev.status.running) {
-      result = { running: true, degraded: ev.status.degraded === true, errors: ev.status.errors ?? [] };
-      return true;
-    }
-    return false;
-  });
+  // Only a host agent that follows cloud-init reports its completion (Lima waits for it in plain mode too, until the timeout).
+  const result = new StartEvents(options.progress === true && hasGuestAgent(inst));
+  const outcome = await watchHostAgent(inst, options.timeoutMs, haPid, (ev) => result.onEvent(ev));
   const stderrLog = path.join(inst.dir, filenames.HostAgentStderrLog);
-  if (outcome === "timeout") {
+  if (outcome === "timeout" && result.running && !result.degraded) {
+    logger.warn(`cloud-init has not finished within ${options.timeoutMs / 1000}s; see /var/log/cloud-init-output.log in the guest`);
+  } else if (outcome === "timeout") {
     throw new LimaError(`did not receive an event with the "running" status within ${options.timeoutMs / 1000}s (hint: see ${q(stderrLog)}, and ${q(path.join(inst.dir, filenames.SerialLog))} for the guest console)`);
   }
   if (outcome === "exited" && !result.running) {
     throw new LimaError(`host agent process has exited${result.errors.length ? `: ${result.errors.join("; ")}` : ""} (hint: see ${q(stderrLog)})`);
   }
-  if (exiting) throw new LimaError(`exiting, status=${JSON.stringify({ exiting: true, errors: result.errors })} (hint: see ${q(stderrLog)})`);
+  if (result.exiting) throw new LimaError(`exiting, status=${JSON.stringify({ exiting: true, errors: result.errors })} (hint: see ${q(stderrLog)})`);
   if (result.degraded) {
     logger.warn(`DEGRADED. The VM seems running, but file sharing and port forwarding may not work. (hint: see ${q(stderrLog)})`);
-    throw new LimaError("degraded");
+    throw new LimaError(`degraded, status=${JSON.stringify({ running: true, degraded: true, errors: result.errors })}`);
   }
   const cfg = inst.config;
   await runAnsiblePlaybooks(inst);

@@ -5,7 +5,8 @@
 # agent waits for. Failing modules or provisioners are reported and make the exit code 1; a failing
 # module (or boot.sh stopping early) also leaves its exit status and error output in
 # $RUN/lima-boot-failed/<module>.log, so that the host agent fails a requirement that module
-# should have met at once, with the reason, instead of waiting for it until it times out.
+# should have met at once, with the reason, instead of waiting for it until it times out; failing
+# provisioning scripts leave provision.<mode>-<NNNNNNNN>.log there, which `limactl start` shows.
 set -eu
 
 log() { echo "LIMA $(date -Iseconds)| $*"; }
@@ -41,6 +42,12 @@ record_failure() {
 		echo "$1 failed with exit status $2; the last lines of its error output:"
 		tail -n 20 "$3" 2>/dev/null | sed 's/^/  /'
 	} >"$LIMA_BOOT_FAILED/$1.log"
+}
+
+# record_provision_failure FILE STATUS: the report the host agent passes on to `limactl start`.
+record_provision_failure() {
+	kind="$(basename "$(dirname "$1")")"
+	echo "$kind/$(basename "$1") failed with exit status $2" >"$LIMA_BOOT_FAILED/$kind-$(basename "$1").log"
 }
 
 run_modules() {
@@ -169,7 +176,10 @@ provision_yq() {
 	fi
 	for f in "$LIMA_CIDATA_MNT"/provision.yq/*; do
 		[ -e "$f" ] || continue
-		provision_yq_file "$f" || CODE=1
+		provision_yq_file "$f" || {
+			record_provision_failure "$f" 1
+			CODE=1
+		}
 	done
 }
 
@@ -177,8 +187,11 @@ provision_system() {
 	for f in "$LIMA_CIDATA_MNT"/provision.system/*; do
 		[ -e "$f" ] || continue
 		log "Executing $f"
-		if ! "$f"; then
+		status=0
+		"$f" || status=$?
+		if [ "$status" != 0 ]; then
 			warn "Failed to execute $f"
+			record_provision_failure "$f" "$status"
 			CODE=1
 		fi
 	done
@@ -199,9 +212,12 @@ provision_user() {
 		cp "$f" "$script"
 		chown "$LIMA_CIDATA_USER" "$script"
 		chmod 755 "$script"
+		status=0
 		# shellcheck disable=SC2086 # runtime_dir is empty or one word
-		if ! sudo -iu "$LIMA_CIDATA_USER" "--preserve-env=$keep_env" $runtime_dir "$script"; then
+		sudo -iu "$LIMA_CIDATA_USER" "--preserve-env=$keep_env" $runtime_dir "$script" || status=$?
+		if [ "$status" != 0 ]; then
 			warn "Failed to execute $f (as user $LIMA_CIDATA_USER)"
+			record_provision_failure "$f" "$status"
 			CODE=1
 		fi
 		rm -f "$script"

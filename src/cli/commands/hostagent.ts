@@ -5,9 +5,8 @@ import { HostAgentPID } from "../../store/filenames.js";
 import { runHostAgent, StopRequest } from "../../hostagent/hostagent.js";
 import { configureLogger } from "../../log/logger.js";
 import { LimaError } from "../../util/errors.js";
-import { boolFlag, checkArgs, refuseUnsupportedFlag } from "../flags.js";
+import { boolFlag, checkArgs } from "../flags.js";
 import { globals } from "../globals.js";
-import { PROGRESS_FLAG, PROGRESS_UNSUPPORTED } from "./start.js";
 
 export function register(program: Command): Command {
   const cmd = program
@@ -24,11 +23,10 @@ export function register(program: Command): Command {
   // so with QEMU the flag changes nothing, in Lima and here alike.
   boolFlag(cmd, "--run-gui", "Run GUI synchronously within hostagent");
   boolFlag(cmd, "--progress", "Show provision script progress by tailing cloud-init logs");
-  cmd.action(async (_a: string | undefined, opts: { pidfile?: string; socket?: string; guestagent?: string; nerdctlArchive?: string }) => {
+  cmd.action(async (_a: string | undefined, opts: { pidfile?: string; socket?: string; guestagent?: string; nerdctlArchive?: string; progress?: boolean }) => {
     // First of all: from here on SIGINT/SIGTERM stop the VM (once started) instead of orphaning it.
     const stop = new StopRequest();
     checkArgs(cmd, cmd.args, 1, 1);
-    refuseUnsupportedFlag(cmd, "progress", PROGRESS_FLAG, PROGRESS_UNSUPPORTED);
     if (!opts.socket) throw new LimaError("socket must be specified (limactl version mismatch?)");
     const name = cmd.args[0] ?? "";
     // Validates the name before anything is written, even an explicit pid file.
@@ -42,6 +40,7 @@ export function register(program: Command): Command {
         debug: globals().debug,
         guestAgentBinary: opts.guestagent,
         nerdctlArchive: opts.nerdctlArchive,
+        progress: opts.progress === true,
       }, stop);
     } finally {
       // The host agent is a process of its own: once it is done, nothing it started (a listener

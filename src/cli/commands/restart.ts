@@ -7,20 +7,18 @@ import { LimaYAML } from "../../store/filenames.js";
 import { inspect } from "../../store/store.js";
 import { q } from "../../util/goquote.js";
 import { editFlagValues, registerEditFlags, yqExpressionFromFlags } from "../editflags.js";
-import { boolFlag, checkArgs, refuseUnsupportedFlag } from "../flags.js";
+import { boolFlag, checkArgs } from "../flags.js";
 import { globals } from "../globals.js";
 import { warnUnimplementedFields } from "../unimplemented.js";
 import { editInstanceYAML } from "../yamledit.js";
-import { PROGRESS_FLAG, PROGRESS_UNSUPPORTED } from "./start.js";
 
 export function register(program: Command): Command {
   const cmd = program.command("restart").usage("INSTANCE").summary("Restart a running instance").description("Restart a running instance").argument("[instance]");
   boolFlag(cmd, "-f, --force", "Force stop and restart the instance");
   boolFlag(cmd, "--progress", "Show provision script progress by tailing cloud-init logs");
   registerEditFlags(cmd);
-  cmd.action(async (_a: string | undefined, opts: { force?: boolean }) => {
+  cmd.action(async (_a: string | undefined, opts: { force?: boolean; progress?: boolean }) => {
     checkArgs(cmd, cmd.args, 0, 1);
-    refuseUnsupportedFlag(cmd, "progress", PROGRESS_FLAG, PROGRESS_UNSUPPORTED);
     let inst = await inspect(cmd.args[0] ?? "default");
     const expr = yqExpressionFromFlags(editFlagValues(cmd.opts()), { existingInstance: true });
     if (expr !== "") {
@@ -31,7 +29,7 @@ export function register(program: Command): Command {
     else await stopGracefully(inst, true);
     const stopped = await inspect(inst.name);
     warnUnimplementedFields(stopped);
-    await startInstance(stopped, { timeoutMs: DEFAULT_TIMEOUT_MS, debug: globals().debug });
+    await startInstance(stopped, { timeoutMs: DEFAULT_TIMEOUT_MS, debug: globals().debug, progress: opts.progress === true });
   });
   return cmd;
 }

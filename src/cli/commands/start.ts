@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_TIMEOUT_MS, startInstance } from "../../instance/start.js";
 import { LimaError } from "../../util/errors.js";
-import { boolFlag, checkArgs, refuseUnsupportedFlag } from "../flags.js";
+import { boolFlag, checkArgs } from "../flags.js";
 import { globals } from "../globals.js";
 import { loadOrCreateInstance } from "../instanceargs.js";
 import { warnUnimplementedFields } from "../unimplemented.js";
@@ -21,9 +21,6 @@ export function parseDuration(s: string): number {
   return total;
 }
 
-export const PROGRESS_FLAG = "--progress";
-export const PROGRESS_UNSUPPORTED = "following cloud-init's output is not implemented; run without it, and see /var/log/cloud-init-output.log in the guest";
-
 export function register(program: Command): Command {
   const cmd = program
     .command("start")
@@ -38,12 +35,11 @@ export function register(program: Command): Command {
   cmd.action(async () => {
     checkArgs(cmd, cmd.args, 0, 1);
     if (handleListFlags(cmd.opts())) return;
-    refuseUnsupportedFlag(cmd, "progress", PROGRESS_FLAG, PROGRESS_UNSUPPORTED);
-    const opts = cmd.opts<{ timeout: string }>();
+    const opts = cmd.opts<{ timeout: string; foreground?: boolean; progress?: boolean }>();
     const timeoutMs = opts.timeout ? parseDuration(opts.timeout) : DEFAULT_TIMEOUT_MS;
     const { instance } = await loadOrCreateInstance(cmd, cmd.args[0] ?? "", false);
     if (instance.status !== "Running") warnUnimplementedFields(instance);
-    await startInstance(instance, { timeoutMs, debug: globals().debug, foreground: cmd.opts<{ foreground?: boolean }>().foreground === true });
+    await startInstance(instance, { timeoutMs, debug: globals().debug, foreground: opts.foreground === true, progress: opts.progress === true });
   });
   return cmd;
 }

@@ -93,7 +93,7 @@ describe("boot.sh end to end (private mount namespace)", { skip: namespaceAvaila
   });
 
   /** A cidata tree with boot.sh, util/, some real modules and test modules. */
-  async function cidata(name: string, opts: { plain?: boolean; rebootRequired?: boolean }): Promise<{ mnt: string; work: string }> {
+  async function cidata(name: string, opts: { plain?: boolean; rebootRequired?: boolean; failingProvision?: boolean }): Promise<{ mnt: string; work: string }> {
     const work = path.join(tmp, name);
     const mnt = path.join(work, "cidata");
     await mkdir(path.join(mnt, "boot.Linux"), { recursive: true });
@@ -112,6 +112,7 @@ describe("boot.sh end to end (private mount namespace)", { skip: namespaceAvaila
       "boot.Linux/02-fails.sh": "#!/bin/sh\necho progress\necho 'tar: bin/nerdctl: Not found in archive' >&2\nexit 3\n",
       "provision.system/00000001": `#!/bin/sh\necho "system $PARAM_GREETING" >'${out}/system'\n`,
       "provision.data/00000000": "key=value\n",
+      ...(opts.failingProvision ? { "provision.system/00000002": "#!/bin/sh\necho 'provisioning went wrong' >&2\nexit 4\n" } : {}),
     };
     for (const [file, content] of Object.entries(modules)) {
       await mkdir(path.dirname(path.join(mnt, file)), { recursive: true });
@@ -148,7 +149,7 @@ exit "$code"`;
   }
 
   it("runs modules and provisioning, writes the markers, reports failures", async () => {
-    const { mnt, work } = await cidata("full", {});
+    const { mnt, work } = await cidata("full", { failingProvision: true });
     assert.equal(boot(work, mnt, 2), 1, await readFile(path.join(work, "boot.log"), "utf8"));
     const read = (p: string) => readFile(path.join(work, p), "utf8");
     assert.equal(await read("run-copy/lima-ssh-ready"), "iid-1700000000\n");
@@ -169,6 +170,10 @@ exit "$code"`;
     assert.equal(await read("run-copy/lima-boot-failed/02-fails.sh.log"), "02-fails.sh failed with exit status 3; the last lines of its error output:\n  tar: bin/nerdctl: Not found in archive\n");
     await assert.rejects(readFile(path.join(work, "run-copy/lima-boot-failed/boot.sh.log")), { code: "ENOENT" });
     await assert.rejects(readFile(path.join(work, "run-copy/lima-boot-failed/01-env.sh.log")), { code: "ENOENT" });
+    // A failed provisioning script: its output is in the log, and a report for `limactl start`'s warning.
+    assert.match(await read("boot.log"), /provisioning went wrong\n.*WARNING: Failed to execute .*provision\.system\/00000002/);
+    assert.equal(await read("run-copy/lima-boot-failed/provision.system-00000002.log"), "provision.system/00000002 failed with exit status 4\n");
+    await assert.rejects(readFile(path.join(work, "run-copy/lima-boot-failed/provision.system-00000001.log")), { code: "ENOENT" });
   });
 
   it("reports boot.sh stopping early", async () => {

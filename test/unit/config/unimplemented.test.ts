@@ -6,9 +6,9 @@ import { unimplementedFields } from "../../../src/config/unimplemented.js";
 const ctx = { networkModes: { "user-v2": "user-v2", shared: "shared", mynet: "user-v2" } };
 
 describe("unimplementedFields", () => {
-  it("is silent for what lima-ts does: 9p mounts, mountInotify, port forwards, display none, script and yq provisions, host resolver names", () => {
+  it("is silent for what lima-ts does: 9p mounts, mountInotify, port forwards, display none, script and yq provisions, host resolver names, copyToHost", () => {
     const y: LimaYAML = {
-      mounts: [{ location: "~" }], mountType: "9p", mountInotify: true, portForwards: [{ guestPort: 80 }], copyToHost: [],
+      mounts: [{ location: "~" }], mountType: "9p", mountInotify: true, portForwards: [{ guestPort: 80 }], copyToHost: [{ guest: "/etc/os-release", host: "/tmp/os-release" }],
       hostResolver: { enabled: true, hosts: { "host.docker.internal": "host.lima.internal" } }, video: { display: "none", vnc: { display: "127.0.0.1:0,to=9" } },
       provision: [{ mode: "system", script: "true" }, { mode: "yq", path: "/etc/x.json", expression: ".a = 1" }], networks: [{ socket: "/var/run/socket_vmnet" }],
     };
@@ -27,7 +27,6 @@ describe("unimplementedFields", () => {
       networks: [{ lima: "user-v2" }, { lima: "mynet" }],
     };
     assert.deepEqual(unimplementedFields(y, ctx), [
-      "field `copyToHost` (1 rule) is not implemented yet in lima-ts and has no effect: nothing is copied from the guest",
       "field `video.display: vnc`: the VNC password (`vncpassword`) is not implemented yet in lima-ts, so no VNC client can connect",
       "fields `networks[0].lima`, `networks[1].lima` (`user-v2` network) are not implemented yet in lima-ts: `limactl start` fails with it; remove it, or use `socket:`",
     ]);

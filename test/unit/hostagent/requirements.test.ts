@@ -5,7 +5,17 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { bootStepCheck, essentialRequirements, finalRequirements, HOPELESS_EXIT, optionalRequirements } from "../../../src/hostagent/requirements.js";
+import {
+  bootFailureReportsScript,
+  bootFailureWarning,
+  bootOverScript,
+  bootStepCheck,
+  essentialRequirements,
+  finalRequirements,
+  HOPELESS_EXIT,
+  optionalRequirements,
+  PROBE_GRACE_AFTER_BOOT_MS,
+} from "../../../src/hostagent/requirements.js";
 
 const IID = "iid-42";
 
@@ -94,6 +104,42 @@ describe("requirements met by a boot step", () => {
       res.stderr,
       "40-install-containerd.sh failed with exit status 1; the last lines of its error output:\n  Failed to enable unit: Unit file dbus.socket does not exist.\n" +
         'containerd was not installed completely: see the error above, or set `containerd.system: false` and `containerd.user: false` if the instance needs no containers. The whole boot log is "/var/log/cloud-init-output.log" in the guest, and "/h/i/serial.log" on the host.\n',
+    );
+  });
+});
+
+describe("readiness probes and the boot's failure reports", () => {
+  it("a probe gives up only once the boot is over (done, or boot.sh stopped early)", () => {
+    const [probe] = optionalRequirements({ probes: [{ mode: "readiness", script: "#!/bin/sh\nfalse\n", hint: "see the log" }] }, IID, "/h/i/lima.yaml");
+    assert.deepEqual(probe?.afterBoot, { iid: IID, graceMs: PROBE_GRACE_AFTER_BOOT_MS });
+    const run = mkdtempSync(path.join(os.tmpdir(), "run-"));
+    assert.equal(runIn(run, bootOverScript(IID)).status, 1);
+    writeFileSync(path.join(run, "lima-boot-done"), "iid-of-an-earlier-boot\n");
+    assert.equal(runIn(run, bootOverScript(IID)).status, 1);
+    writeFileSync(path.join(run, "lima-boot-done"), `${IID}\n`);
+    assert.equal(runIn(run, bootOverScript(IID)).status, 0);
+    const early = mkdtempSync(path.join(os.tmpdir(), "run-"));
+    mkdirSync(path.join(early, "lima-boot-failed"));
+    writeFileSync(path.join(early, "lima-boot-failed", "iid"), `${IID}\n`);
+    assert.equal(runIn(early, bootOverScript(IID)).status, 1);
+    writeFileSync(path.join(early, "lima-boot-failed", "boot.sh.log"), "boot.sh stopped early\n");
+    assert.equal(runIn(early, bootOverScript(IID)).status, 0);
+  });
+
+  it("the failure reports of this boot are collected into one warning naming the guest log", () => {
+    const run = mkdtempSync(path.join(os.tmpdir(), "run-"));
+    const reports = (): string => spawnSync("/bin/sh", ["-s"], { input: bootFailureReportsScript(IID).replaceAll("/run/", `${run}/`), encoding: "utf8" }).stdout;
+    assert.equal(reports(), "");
+    mkdirSync(path.join(run, "lima-boot-failed"));
+    writeFileSync(path.join(run, "lima-boot-failed", "iid"), "iid-of-an-earlier-boot\n");
+    writeFileSync(path.join(run, "lima-boot-failed", "provision.system-00000001.log"), "provision.system/00000001 failed with exit status 3\n");
+    assert.equal(reports(), "", "an earlier boot's reports do not count");
+    writeFileSync(path.join(run, "lima-boot-failed", "iid"), `${IID}\n`);
+    assert.equal(reports(), "provision.system/00000001 failed with exit status 3\n");
+    assert.equal(bootFailureWarning(""), undefined);
+    assert.equal(
+      bootFailureWarning(reports()),
+      'The boot scripts reported failures (the output is in "/var/log/cloud-init-output.log" in the guest):\nprovision.system/00000001 failed with exit status 3',
     );
   });
 });
