@@ -68,4 +68,4 @@ function sshfsChecks({ home, name, rw, ro }: MountSuite): void {
   });
 }
 
-describeMounts({ mountType: "reverse-sshfs", name: "sshfs", moreChecks: sshfsChecks });
+describeMounts({ mountType: "reverse-sshfs", name: "sshfs", inotify: true, moreChecks: sshfsChecks });
