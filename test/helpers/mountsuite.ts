@@ -40,7 +40,7 @@ const BOOT_MS = 15 * 60_000;
 const INOTIFY_WAIT_S = 60;
 
 /** A guest-side inotify watcher (python3 comes with cloud-init): prints `ready`, then `event NAME`. */
-export const INOTIFY_WATCHER = `
+const INOTIFY_WATCHER = `
 import ctypes, os, select, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
 fd = libc.inotify_init1(0)
