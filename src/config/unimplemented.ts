@@ -6,8 +6,8 @@ import type { LimaYAML } from "./types.js";
 const NOT_YET = "is not implemented yet in lima-ts and has no effect";
 const NOT_YET_PLURAL = "are not implemented yet in lima-ts and have no effect";
 
-/** The only mount type wired end to end (QEMU `-virtfs` plus the guest's fstab). */
-const WIRED_MOUNT_TYPE = "9p";
+/** The mount types wired end to end (QEMU `-virtfs`, or virtiofsd + vhost-user-fs, plus the guest's fstab). */
+const WIRED_MOUNT_TYPES = ["9p", "virtiofs"];
 
 export interface UnimplementedContext {
   /** Network name -> mode, from `_config/networks.yaml` (Lima's built-in list when absent). */
@@ -28,10 +28,9 @@ function fieldsSubject(fields: readonly string[]): { subject: string; notYet: st
 function mountsNotice(y: LimaYAML): string | undefined {
   const entries = (y.mounts ?? []).length;
   const mountType = y.mountType ?? "";
-  if (entries === 0 || mountType === WIRED_MOUNT_TYPE) return undefined;
+  if (entries === 0 || WIRED_MOUNT_TYPES.includes(mountType)) return undefined;
   const what = `field \`mounts\` (${count(entries, "entry", "entries")}) with \`mountType: ${mountType}\``;
-  if (mountType === "virtiofs") return `${what}: virtiofs is not implemented yet in lima-ts, \`limactl start\` fails with it; only \`mountType: 9p\` mounts work`;
-  return `${what} ${NOT_YET}: nothing is mounted; only \`mountType: 9p\` mounts work`;
+  return `${what} ${NOT_YET}: nothing is mounted; only \`mountType: 9p\` and \`mountType: virtiofs\` mounts work`;
 }
 
 function userV2Notice(y: LimaYAML, ctx: UnimplementedContext): string | undefined {

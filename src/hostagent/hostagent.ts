@@ -26,7 +26,7 @@ import { serveAPI } from "./api.js";
 import { GuestAgentLink } from "./guestagent.js";
 import { runTimeSync } from "./timesync.js";
 import { EventEmitter, eventLine } from "./events.js";
-import { essentialRequirements, finalRequirements, optionalRequirements, runRequirements } from "./requirements.js";
+import { essentialRequirements, finalRequirements, mountRequirements, optionalRequirements, runRequirements } from "./requirements.js";
 
 export interface HostAgentOptions {
   pidFile: string;
@@ -212,7 +212,7 @@ class HostAgent {
     if (withGuestAgent) await this.startGuestAgentLink(port, opts);
     const optional = await runRequirements("optional", optionalRequirements(this.config, iid, path.join(this.inst.dir, filenames.LimaYAML)), runner);
     if (withGuestAgent) optional.push(...(await this.waitForGuestAgent()));
-    const final = await runRequirements("final", finalRequirements(iid), runner);
+    const final = await runRequirements("final", [...finalRequirements(iid), ...mountRequirements(this.config, path.join(this.inst.dir, filenames.LimaYAML))], runner);
     if (this.abort.signal.aborted) return;
     const errors = [...optional, ...final];
     this.events.emit({ running: true, sshLocalPort: port, ...(errors.length > 0 ? { degraded: true, errors } : {}) });

@@ -64,6 +64,15 @@ describe("fields and flags lima-ts does not implement yet", () => {
     assert.doesNotMatch(res.stderr, /not implemented yet/);
   });
 
+  it("9p and virtiofs mounts get no such warning", async () => {
+    for (const mountType of ["9p", "virtiofs"]) {
+      const yaml = `images: [{location: /etc/profile}]\nmounts: [{location: ${mountDir}}]\nmountType: ${mountType}\n`;
+      const res = await home.limactl(["create", "--tty=false", `--name=mounts-${mountType}`, "-"], { input: yaml });
+      assert.equal(res.code, 0, res.stderr);
+      assert.deepEqual(warningsAbout(res.stderr, "mounts"), [], mountType);
+    }
+  });
+
   it("start and restart refuse --progress instead of ignoring it", async () => {
     const start = await home.limactl(["start", "--tty=false", "--progress", "--name=progress", "template:default"]);
     assert.equal(start.code, 1);

@@ -85,7 +85,9 @@ export function describeMounts(opts: MountSuiteOptions): void {
       assert.equal(created.code, 0, created.stderr);
       const started = await home.limactl(["start", opts.name], { timeoutMs: BOOT_MS });
       assert.equal(started.code, 0, started.stderr);
-      assert.doesNotMatch(started.stderr, /level=(warning|error).*mount/i, "no mount warnings at start");
+      // Lima's own "`mountType: virtiofs` on Linux is experimental" is a notice, not a mount problem.
+      const warnings = started.stderr.split("\n").filter((l) => !l.includes("is experimental")).join("\n");
+      assert.doesNotMatch(warnings, /level=(warning|error).*mount/i, "no mount warnings at start");
     });
     after(async () => {
       await home.limactl(["delete", "-f", opts.name]);

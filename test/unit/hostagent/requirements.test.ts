@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { bootStepCheck, essentialRequirements, finalRequirements, HOPELESS_EXIT, optionalRequirements } from "../../../src/hostagent/requirements.js";
+import { mountTag } from "../../../src/cidata/mac.js";
+import { bootStepCheck, essentialRequirements, finalRequirements, HOPELESS_EXIT, mountRequirements, optionalRequirements } from "../../../src/hostagent/requirements.js";
 
 const IID = "iid-42";
 
@@ -70,5 +71,38 @@ describe("requirements met by a boot step", () => {
     assert.ok(containerd.includes('"$dir/40-install-containerd.sh.log"'));
     assert.ok(containerd.includes('Fix `containerd.archives` (now "/tmp/nerdctl.tgz") in "/h/i/lima.yaml" to name a nerdctl-full archive for x86_64, or set `containerd.system: false` and `containerd.user: false`'));
     assert.ok(scripts.some((s) => s.startsWith("boot scripts must have finished:") && s.includes('"$dir/boot.sh.log"')));
+  });
+});
+
+describe("9p/virtiofs mounts after the boot", () => {
+  const yamlFile = "/h/i/lima.yaml";
+  const run = (script: string): { status: number | null; stderr: string } => {
+    const res = spawnSync("/bin/sh", ["-s"], { input: script, encoding: "utf8" });
+    return { status: res.status, stderr: res.stderr };
+  };
+
+  it("pass when every mount point is mounted", () => {
+    const [req] = mountRequirements({ mountType: "virtiofs", mounts: [{ location: "/host", mountPoint: "/" }] }, yamlFile);
+    assert.equal(req?.description, "virtiofs mounts");
+    assert.equal(run(req?.script ?? "").status, 0);
+  });
+
+  it("name each missing mount, its type and tag, and the fix, without retries", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "not mounted ü-"));
+    const mounts = [{ location: "/host/a b", mountPoint: dir }, { location: "/", mountPoint: "/" }];
+    const [req] = mountRequirements({ mountType: "9p", mounts }, yamlFile);
+    const res = run(req?.script ?? "");
+    assert.equal(res.status, HOPELESS_EXIT);
+    const lines = res.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, res.stderr);
+    assert.ok(lines[0]?.startsWith(`"/host/a b" is not mounted at ${JSON.stringify(dir)} in the guest (mountType: 9p, tag ${mountTag("/host/a b", dir)}): `), res.stderr);
+    // This host's kernel may or may not have 9p: either way the line says what to do.
+    assert.match(lines[0] ?? "", /has no 9p file system .* set `mountType: reverse-sshfs` or `mountType: virtiofs` in "\/h\/i\/lima\.yaml"\.$|mounting it failed; run `sudo mount '.*'` in the guest to see why\.$/);
+  });
+
+  it("are not checked for reverse-sshfs, without mounts, or on other guest OSes", () => {
+    assert.deepEqual(mountRequirements({ mountType: "reverse-sshfs", mounts: [{ location: "/a" }] }, yamlFile), []);
+    assert.deepEqual(mountRequirements({ mountType: "9p", mounts: [] }, yamlFile), []);
+    assert.deepEqual(mountRequirements({ mountType: "9p", os: "FreeBSD", mounts: [{ location: "/a" }] }, yamlFile), []);
   });
 });
