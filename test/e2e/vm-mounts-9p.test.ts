@@ -10,4 +10,5 @@ describeMounts({
   // securityModel `none` passes the guest user's uid through: a non-root host user's QEMU cannot
   // chown, so its files stay that user's; a root QEMU gives them the guest user's uid (`lima`, 1000).
   hostOwner: () => (process.getuid?.() === 0 ? expectedGuestUser().uid : (process.getuid?.() ?? 0)),
+  rwDirOwner: () => expectedGuestUser().uid,
 });

@@ -75,6 +75,7 @@ if (unusable) {
     // with the guest user's uid (`lima`, 1000, when the host user is root); an unprivileged one can
     // only create them as the host user, whose uid the guest user has.
     hostOwner: () => (euid === 0 ? expectedGuestUser().uid : euid),
+    rwDirOwner: () => expectedGuestUser().uid,
   });
 
   describe("virtiofsd processes follow QEMU", { timeout: 40 * 60_000 }, () => {

@@ -4,7 +4,7 @@
 // current directory, and (with mountInotify) a guest inotify watcher seeing a host edit.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -24,6 +24,12 @@ export interface MountSuiteOptions {
    * which is what Lima's (non-root) users get from every mount type.
    */
   hostOwner?: () => number;
+  /**
+   * Owner to give the writable host directory before the boot. 9p and virtiofs pass the guest
+   * user's uid through, so when the tests run as root (guest user `lima`, uid 1000) a root-owned
+   * 0755 directory is not writable in the guest; a Lima user's own directory is.
+   */
+  rwDirOwner?: () => number;
 }
 
 const BOOT_MS = 15 * 60_000;
@@ -66,6 +72,7 @@ export function describeMounts(opts: MountSuiteOptions): void {
     before(async () => {
       ensureGuestImage();
       mkdirSync(rw);
+      if (opts.rwDirOwner) chownSync(rw, opts.rwDirOwner(), -1);
       mkdirSync(ro);
       writeFileSync(path.join(ro, "readme.txt"), "read-only\n");
       const yaml = path.join(tmp, "lima.yaml");
