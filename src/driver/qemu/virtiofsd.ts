@@ -92,15 +92,21 @@ export async function findVirtiofsd(qemuExe: string, lookup: VirtiofsdLookup = {
   const fallbacks = lookup.fallbacks ?? [DEBIAN_QEMU_VIRTIOFSD];
   const dirs = vhostUserDirs(qemuExe, lookup.homeDir ?? os.homedir(), lookup.usrDir);
   const candidates = virtiofsdCandidates(dirs, fallbacks);
+  // QEMU's C virtiofsd drops supplementary groups before it even parses --version, so for a
+  // non-root user `--version` fails: kept aside, to name it in the error if nothing else is found.
+  let rootOnly: Virtiofsd | undefined;
   for (const binary of candidates) {
     try {
       const { stdout, stderr } = await execFileAsync(binary, ["--version"], { timeout: VERSION_TIMEOUT_MS });
       const output = `${stdout}${stderr}`;
       return { binary, flavour: virtiofsdFlavour(output), version: output.split("\n")[0]?.trim() ?? "" };
     } catch (err) {
-      logger.warn(`Failed to run ${binary} --version: ${errorMessage(err)}`);
+      const output = `${(err as { stderr?: string }).stderr ?? ""}`;
+      if (/setgroups\(\) failed/.test(output)) rootOnly ??= { binary, flavour: "qemu", version: "--version fails: setgroups() failed" };
+      else logger.warn(`Failed to run ${binary} --version: ${errorMessage(err)}`);
     }
   }
+  if (rootOnly) return rootOnly;
   const looked = [...dirs.map((d) => path.join(d, "*.json")), ...fallbacks].map(q).join(", ");
   throw new LimaError(
     `failed to locate virtiofsd for \`mountType: virtiofs\` (looked in ${looked}): install virtiofsd ` +

@@ -88,6 +88,15 @@ describe("virtiofsd lookup", () => {
     assert.deepEqual(await findVirtiofsd(onlyC.qemuExe, { homeDir: onlyC.home, usrDir: onlyC.usr, fallbacks: [] }), { binary: cVersion, flavour: "qemu", version: "virtiofsd version 7.2.22 (Debian)" });
   });
 
+  it("names QEMU's C virtiofsd whose --version a non-root user cannot even run", async () => {
+    const t = tree();
+    const c = script(path.join(t.root, "bin/c"), "echo 'setgroups() failed with error=1:Operation not permitted' >&2; exit 1");
+    assert.deepEqual(await findVirtiofsd(t.qemuExe, { homeDir: t.home, usrDir: t.usr, fallbacks: [c] }), { binary: c, flavour: "qemu", version: "--version fails: setgroups() failed" });
+    const rust = script(path.join(t.root, "bin/rust"), 'echo "virtiofsd 1.10.1"');
+    backend(t.prefix, "60-rust.json", { type: "fs", binary: rust });
+    assert.equal((await findVirtiofsd(t.qemuExe, { homeDir: t.home, usrDir: t.usr, fallbacks: [c] })).binary, rust, "a working one wins over it");
+  });
+
   it("says where it looked and what to install when there is none", async () => {
     const t = tree();
     await assert.rejects(
