@@ -5,7 +5,8 @@
 #
 # Usage: scripts/guest-image/build.sh [--force]
 # Output: ${LIMA_TS_GUEST_CACHE:-/var/cache/lima-ts/guest}/debian-12-x86_64/
-#         vmlinuz, initrd.img, disk.qcow2, recipe.sha256
+#         vmlinuz, initrd.img (cloud kernel), vmlinuz-generic, initrd-generic.img
+#         (generic kernel, which has 9p), disk.qcow2, recipe.sha256
 # Building needs root (mmdebstrap root mode; mkfs.ext4 -d must see real file ownership);
 # the result is world-readable, so every user of the machine boots the same image.
 set -euo pipefail
@@ -36,7 +37,7 @@ recipe_hash() {
 
 is_up_to_date() {
   local want="$1" file
-  for file in vmlinuz initrd.img disk.qcow2 recipe.sha256; do
+  for file in vmlinuz initrd.img vmlinuz-generic initrd-generic.img disk.qcow2 recipe.sha256; do
     [[ -f "$OUT_DIR/$file" ]] || return 1
   done
   [[ "$(<"$OUT_DIR/recipe.sha256")" == "$want" ]]
@@ -140,13 +141,15 @@ cloud_final_modules:
 EOF
   echo 'LANG=C.UTF-8' >"$tree/etc/default/locale"
 
-  # Small initrd: the only modules needed to reach /dev/vda (ext4 is built in).
+  # Small initrd: the only modules needed to reach and mount /dev/vda.
   cat >"$tree/etc/initramfs-tools/conf.d/lima-ts.conf" <<'EOF'
 MODULES=list
 FSTYPE=ext4
 COMPRESS=zstd
 EOF
-  printf '%s\n' virtio_pci virtio_blk >>"$tree/etc/initramfs-tools/modules"
+  # ext4 is built into the cloud kernel (a no-op there) but a module of the generic one.
+  printf '%s\n' virtio_pci virtio_blk ext4 >>"$tree/etc/initramfs-tools/modules"
+  trim_generic_modules "$tree"
   chroot "$tree" update-initramfs -u -k all
 
   chroot "$tree" systemctl enable systemd-networkd.service systemd-resolved.service
@@ -164,6 +167,25 @@ EOF
 
   touch "$tree/etc/environment"
   rm -f "$tree"/var/cache/debconf/*-old "$tree"/var/lib/dpkg/*-old "$tree"/var/cache/apt/*.bin
+}
+
+# The generic kernel is there for 9p (the cloud kernel has none); its hardware drivers
+# (GPUs, Wi-Fi, USB, sound, ...) would triple the image, and a QEMU guest needs none of them.
+trim_generic_modules() {
+  local tree="$1" moddir version
+  for moddir in "$tree"/lib/modules/*; do
+    version="${moddir##*/}"
+    [[ "$version" == *-cloud-* ]] && continue
+    (
+      cd "$moddir/kernel"
+      rm -rf sound net/wireless net/mac80211 net/bluetooth net/nfc \
+        drivers/{gpu,media,infiniband,staging,usb,iio,bluetooth,isdn,mmc,mtd,video,hwmon} \
+        drivers/{thunderbolt,target,fpga,leds,firewire,parport,pcmcia,atm,nfc,power,platform} \
+        drivers/{i2c,spi,w1,mfd,regulator,misc,soundwire,accel,comedi,nvme,gnss,hid} \
+        drivers/net/{wireless,ethernet,usb,can,wwan,ieee802154,fddi,arcnet,hamradio,plip,slip}
+    )
+    chroot "$tree" depmod "$version"
+  done
 }
 
 # ---------------------------------------------------------------------------
@@ -209,15 +231,18 @@ build_tree() {
     "$SUITE" "$tree"
 }
 
-# Copies the kernel and initrd out for direct kernel boot and drops them from the
-# tree: the guest never boots from its own /boot.
+# Copies the kernels and initrds out for direct kernel boot and drops them from the
+# tree: the guest never boots from its own /boot. The cloud kernel is the default
+# (faster boot); the generic one is for 9p.
 extract_boot_files() {
-  local tree="$1" out="$2" kernel initrd
-  kernel="$(find "$tree/boot" -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n1)"
-  initrd="$(find "$tree/boot" -maxdepth 1 -name 'initrd.img-*' | sort -V | tail -n1)"
-  [[ -n "$kernel" && -n "$initrd" ]] || die "no kernel or initrd in $tree/boot"
-  cp "$kernel" "$out/vmlinuz"
-  cp "$initrd" "$out/initrd.img"
+  local tree="$1" out="$2" cloud generic
+  cloud="$(find "$tree/boot" -maxdepth 1 -name 'vmlinuz-*-cloud-amd64' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -n1)"
+  generic="$(find "$tree/boot" -maxdepth 1 -name 'vmlinuz-*-amd64' ! -name '*-cloud-amd64' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -n1)"
+  [[ -n "$cloud" && -n "$generic" ]] || die "no cloud or generic kernel in $tree/boot"
+  cp "$tree/boot/vmlinuz-$cloud" "$out/vmlinuz"
+  cp "$tree/boot/initrd.img-$cloud" "$out/initrd.img"
+  cp "$tree/boot/vmlinuz-$generic" "$out/vmlinuz-generic"
+  cp "$tree/boot/initrd.img-$generic" "$out/initrd-generic.img"
   rm -f "$tree"/boot/vmlinuz-* "$tree"/boot/initrd.img-* "$tree"/vmlinuz* "$tree"/initrd.img*
 }
 
@@ -241,7 +266,7 @@ install_output() {
 print_summary() {
   local seconds="$1" tree_size="$2" file
   log "built $OUT_DIR in ${seconds}s (root tree ${tree_size})"
-  for file in vmlinuz initrd.img disk.qcow2; do
+  for file in vmlinuz initrd.img vmlinuz-generic initrd-generic.img disk.qcow2; do
     log "  $(du -h --apparent-size "$OUT_DIR/$file" | cut -f1)  $file"
   done
   log "  disk virtual size: $(qemu-img info --output=json "$OUT_DIR/disk.qcow2" |

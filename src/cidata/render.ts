@@ -93,13 +93,27 @@ function usersSection(args: TemplateArgs): string[] {
   return lines;
 }
 
+/**
+ * A path as an fstab field: cloud-init joins the fields with tabs and writes them unescaped, so
+ * whitespace and backslashes must arrive in fstab(5)'s octal escapes (Lima writes them raw, and a
+ * mount point with a space ends up as a broken fstab line).
+ */
+export function fstabEscape(field: string): string {
+  return field.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
+}
+
+/** A YAML flow-sequence item: plain when that reads back the same, double-quoted otherwise. */
+function flowScalar(s: string): string {
+  return /^\/[^\s,[\]{}#'"`:&*!|>%@?]*$/u.test(s) ? s : JSON.stringify(s);
+}
+
 function mountsSection(args: TemplateArgs): string[] {
   const fstabMounts = args.mountType === "9p" || args.mountType === "virtiofs" ? args.mounts : [];
   if (!args.rosettaEnabled && fstabMounts.length === 0) return [];
   const lines = ["mounts:"];
   // Mounted before systemd-binfmt.service starts.
   if (args.rosettaEnabled) lines.push('- [vz-rosetta, /mnt/lima-rosetta, virtiofs, defaults, "0", "0"]');
-  for (const m of fstabMounts) lines.push(`- [${m.tag}, ${m.mountPoint}, ${m.type}, "${m.options}", "0", "0"]`);
+  for (const m of fstabMounts) lines.push(`- [${m.tag}, ${flowScalar(fstabEscape(m.mountPoint))}, ${m.type}, "${m.options}", "0", "0"]`);
   return lines;
 }
 

@@ -1,37 +1,18 @@
 // lima.yaml fields that lima-ts accepts (so Lima's files load unchanged) but does not act on yet.
-// `create` and `start` name each of them once, so a user is not left guessing why a port is not
-// forwarded or a directory is not mounted. Remove an entry here when its feature lands.
+// `create` and `start` name each of them once, so a user is not left guessing why it does
+// nothing. Remove an entry here when its feature lands.
 import type { LimaYAML } from "./types.js";
-
-const NOT_YET = "is not implemented yet in lima-ts and has no effect";
-const NOT_YET_PLURAL = "are not implemented yet in lima-ts and have no effect";
-
-/** The mount types wired end to end: 9p (QEMU `-virtfs` plus the guest's fstab) and reverse-sshfs (the host agent). */
-const WIRED_MOUNT_TYPES = ["9p", "reverse-sshfs"];
 
 export interface UnimplementedContext {
   /** Network name -> mode, from `_config/networks.yaml` (Lima's built-in list when absent). */
   networkModes: Readonly<Record<string, string>>;
 }
 
-function count(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 /** "field `a`" or "fields `a`, `b`", with the verb phrase that agrees. */
-function fieldsSubject(fields: readonly string[]): { subject: string; notYet: string; are: string } {
+function fieldsSubject(fields: readonly string[]): { subject: string; are: string } {
   const list = fields.map((f) => `\`${f}\``).join(", ");
-  if (fields.length === 1) return { subject: `field ${list}`, notYet: NOT_YET, are: "is" };
-  return { subject: `fields ${list}`, notYet: NOT_YET_PLURAL, are: "are" };
-}
-
-function mountsNotice(y: LimaYAML): string | undefined {
-  const entries = (y.mounts ?? []).length;
-  const mountType = y.mountType ?? "";
-  if (entries === 0 || WIRED_MOUNT_TYPES.includes(mountType)) return undefined;
-  const what = `field \`mounts\` (${count(entries, "entry", "entries")}) with \`mountType: ${mountType}\``;
-  if (mountType === "virtiofs") return `${what}: virtiofs is not implemented yet in lima-ts, \`limactl start\` fails with it; only \`mountType: 9p\` mounts work`;
-  return `${what} ${NOT_YET}: nothing is mounted; only \`mountType: 9p\` mounts work`;
+  if (fields.length === 1) return { subject: `field ${list}`, are: "is" };
+  return { subject: `fields ${list}`, are: "are" };
 }
 
 function userV2Notice(y: LimaYAML, ctx: UnimplementedContext): string | undefined {
@@ -44,7 +25,6 @@ function userV2Notice(y: LimaYAML, ctx: UnimplementedContext): string | undefine
 /** One message per lima.yaml feature that the effective config uses but lima-ts ignores. */
 export function unimplementedFields(y: LimaYAML, ctx: UnimplementedContext): string[] {
   const messages: (string | undefined)[] = [];
-  messages.push(mountsNotice(y));
   if (y.video?.display === "vnc") {
     // QEMU starts its VNC server with password=on; the host agent never sets the password nor
     // writes vncdisplay/vncpassword, so every VNC client is refused.

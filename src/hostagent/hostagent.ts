@@ -36,6 +36,7 @@ import {
   bootFailureWarning,
   essentialRequirements,
   finalRequirements,
+  mountRequirements,
   optionalRequirements,
   runRequirements,
 } from "./requirements.js";
@@ -239,7 +240,7 @@ class HostAgent {
     }
     const optional = await runRequirements("optional", optionalRequirements(this.config, iid, path.join(this.inst.dir, filenames.LimaYAML)), runner);
     if (withGuestAgent) optional.push(...(await this.waitForGuestAgent()));
-    const final = await runRequirements("final", finalRequirements(iid, this.config, path.join(this.inst.dir, filenames.LimaYAML)), runner);
+    const final = await runRequirements("final", [...finalRequirements(iid, this.config, path.join(this.inst.dir, filenames.LimaYAML)), ...mountRequirements(this.config, path.join(this.inst.dir, filenames.LimaYAML))], runner);
     if (this.abort.signal.aborted) return;
     await this.warnBootFailures(port, opts, iid);
     const copied = await this.copyToHost(port, opts);

@@ -1,6 +1,7 @@
 // Readiness requirements the host agent checks over SSH before it reports `running`
 // (Lima's essential, optional and final groups), each retried until it passes.
 import path from "node:path";
+import { mountTag } from "../cidata/mac.js";
 import type { LimaYAML } from "../config/types.js";
 import { logger } from "../log/logger.js";
 import { disableControlMaster, shellQuote } from "../sshutil/sshutil.js";
@@ -175,6 +176,46 @@ export function finalRequirements(iid: string, config: LimaYAML = {}, yamlFile =
     });
   }
   return reqs;
+}
+
+/** The mount types the guest mounts by itself, from fstab (cloud-init `mounts:`), with `nofail`. */
+const FSTAB_MOUNT_TYPES: Record<string, string> = { "9p": "9p", virtiofs: "virtiofs" };
+
+/**
+ * A 9p/virtiofs mount that is not there after the boot: `nofail` lets the guest boot without it,
+ * so the user would find an empty directory. Checked once the boot scripts are done (they mount
+ * what cloud-init could not); names each missing mount, why, and what to change.
+ */
+export function mountRequirements(config: LimaYAML, yamlFile: string): Requirement[] {
+  const fstype = FSTAB_MOUNT_TYPES[config.mountType ?? ""];
+  const mounts = config.mounts ?? [];
+  if (fstype === undefined || mounts.length === 0 || config.plain || (config.os ?? "Linux") !== "Linux") return [];
+  const others = ["reverse-sshfs", "9p", "virtiofs"].filter((t) => t !== config.mountType).map((t) => `\`mountType: ${t}\``).join(" or ");
+  const noKernelSupport =
+    fstype === "9p"
+      ? ` has no 9p file system (Debian's cloud kernel, linux-image-cloud-amd64, has none: its generic kernel, linux-image-amd64, has it). Use a guest kernel with 9p, or set ${others} in ${JSON.stringify(yamlFile)}.`
+      : ` has no virtiofs file system (CONFIG_VIRTIO_FS). Use a guest kernel with virtiofs, or set ${others} in ${JSON.stringify(yamlFile)}.`;
+  const checks = mounts.map((m) => {
+    const mountPoint = m.mountPoint ?? m.location;
+    const what = `${JSON.stringify(m.location)} is not mounted at ${JSON.stringify(mountPoint)} in the guest (mountType: ${config.mountType}, tag ${mountTag(m.location, mountPoint)}): `;
+    return `if ! mountpoint -q ${shellQuote(mountPoint)} 2>/dev/null; then
+	missing=1
+	if has_fs ${fstype}; then
+		printf '%s\\n' ${shellQuote(`${what}mounting it failed; run \`sudo mount ${shellQuote(mountPoint)}\` in the guest to see why.`)} >&2
+	else
+		printf '%s%s%s\\n' ${shellQuote(`${what}the guest kernel `)} "$(uname -r)" ${shellQuote(noKernelSupport)} >&2
+	fi
+fi`;
+  });
+  const script = `#!/bin/sh
+set -u
+PATH="$PATH:/usr/sbin:/sbin"
+has_fs() { grep -qw "$1" /proc/filesystems || modinfo "$1" >/dev/null 2>&1; }
+missing=0
+${checks.join("\n")}
+[ "$missing" = 0 ] || exit ${HOPELESS_EXIT}
+`;
+  return [{ description: `${config.mountType} mounts`, script, debugHint: "The guest mounts 9p and virtiofs directories itself (/etc/fstab, written by cloud-init); a mount that fails does not stop the boot." }];
 }
 
 /** One attempt of a requirement script (ssh connect included). */

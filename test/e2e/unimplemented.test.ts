@@ -63,4 +63,13 @@ describe("fields lima-ts does not implement yet", () => {
     assert.equal(res.code, 0, res.stderr);
     assert.doesNotMatch(res.stderr, /not implemented yet/);
   });
+
+  it("9p, virtiofs and reverse-sshfs mounts get no such warning", async () => {
+    for (const mountType of ["9p", "virtiofs", "reverse-sshfs"]) {
+      const yaml = `images: [{location: /etc/profile}]\nmounts: [{location: ${mountDir}}]\nmountType: ${mountType}\n`;
+      const res = await home.limactl(["create", "--tty=false", `--name=mounts-${mountType}`, "-"], { input: yaml });
+      assert.equal(res.code, 0, res.stderr);
+      assert.deepEqual(warningsAbout(res.stderr, "mounts"), [], mountType);
+    }
+  });
 });

@@ -13,6 +13,31 @@ export function ensureGuestImage(): void {
 
 export const GUEST_TEMPLATE = "template:local-debian-12";
 
+/** Where build.sh puts the image: `$LIMA_TS_GUEST_CACHE` (as build.sh reads it) or the default the template names. */
+export function guestImageDir(): string {
+  return path.join(process.env.LIMA_TS_GUEST_CACHE || "/var/cache/lima-ts/guest", "debian-12-x86_64");
+}
+
+/**
+ * `images:` lines for lima.yaml booting the image of guestImageDir() (the template hard-codes the
+ * default cache), with its cloud kernel or with the generic one (which has 9p). They come before
+ * the template's images, so they win.
+ */
+export function guestImagesYaml(kernel: "cloud" | "generic" = "cloud"): string {
+  const dir = guestImageDir();
+  const [vmlinuz, initrd] = kernel === "cloud" ? ["vmlinuz", "initrd.img"] : ["vmlinuz-generic", "initrd-generic.img"];
+  return [
+    "images:",
+    `- location: ${JSON.stringify(path.join(dir, "disk.qcow2"))}`,
+    "  arch: x86_64",
+    "  kernel:",
+    `    location: ${JSON.stringify(path.join(dir, vmlinuz))}`,
+    '    cmdline: "root=/dev/vda rw console=ttyS0"',
+    "  initrd:",
+    `    location: ${JSON.stringify(path.join(dir, initrd))}`,
+  ].join("\n");
+}
+
 /**
  * The guest user Lima makes for the user running the tests: the host's name and uid, or `lima`
  * with uid 1000 when the host name is not a valid Linux user name; lima-ts also uses `lima`

@@ -27,6 +27,7 @@ import { SUPPORTED_IMAGE_FORMATS, ensureDisk } from "./disk.js";
 import { effectiveLegacyBIOS, resolveFirmware, usesNoFirmware } from "./firmware.js";
 import { QMPError, humanMonitorCommand, qmpExecute } from "./qmp.js";
 import { checkQemuVersion, inspectFeatures, minimumQemuVersion, qemuExecutable, qemuMachine, qemuVersion } from "./version.js";
+import { VirtiofsDaemons, findVirtiofsd, virtiofsdUnusable } from "./virtiofsd.js";
 import { pathExists } from "../../util/fsutil.js";
 
 const execFileAsync = promisify(execFile);
@@ -108,6 +109,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class QemuDriver implements Driver {
   private inst?: Instance;
   private vm?: VMProcess;
+  private virtiofsd?: VirtiofsDaemons;
 
   constructor(private readonly options: QemuDriverOptions = {}) {}
 
@@ -182,11 +184,23 @@ export class QemuDriver implements Driver {
     for (const warning of warnings) logger.warn(warning);
     await removeStaleFiles(inst.dir);
     const { exe } = qemuExecutable(this.arch(), this.env());
-    const { args: finalArgs, sockets } = await resolveFdPlaceholders(args);
-    logger.info(`Starting QEMU (hint: to watch the boot progress, see ${q(path.join(inst.dir, "serial*.log"))})`);
-    logger.debug(`qCmd.Args: [${[exe, ...finalArgs].join(" ")}]`);
-    const vm = spawnQemu(exe, finalArgs, sockets);
+    await this.startVirtiofsd(exe, input);
+    let vm: VMProcess;
+    try {
+      const { args: finalArgs, sockets } = await resolveFdPlaceholders(args);
+      logger.info(`Starting QEMU (hint: to watch the boot progress, see ${q(path.join(inst.dir, "serial*.log"))})`);
+      logger.debug(`qCmd.Args: [${[exe, ...finalArgs].join(" ")}]`);
+      vm = spawnQemu(exe, finalArgs, sockets);
+    } catch (err) {
+      await this.stopVirtiofsd();
+      throw err;
+    }
     this.vm = vm;
+    // However QEMU ends (powered off, killed, crashed), its virtiofsd processes and sockets go with it.
+    vm.ended = vm.ended.then(async (how) => {
+      await this.stopVirtiofsd();
+      return how;
+    });
     await this.waitForPidFile(vm);
     await this.waitForQMP(vm);
     if (input.os === "Windows" && !(config.firmware?.legacyBIOS ?? false)) void this.sendEnter();
@@ -195,7 +209,10 @@ export class QemuDriver implements Driver {
 
   async stop(options: StopOptions = {}): Promise<void> {
     const vm = this.vm ?? this.adoptRunningVM();
-    if (!vm) return;
+    if (!vm) {
+      await this.stopVirtiofsd();
+      return;
+    }
     vm.stopping = true;
     if (options.force) {
       logger.info("Killing QEMU: the guest has not run yet");
@@ -324,7 +341,6 @@ export class QemuDriver implements Driver {
     const legacyBIOS = effectiveLegacyBIOS(arch, config.firmware?.legacyBIOS ?? false);
     const firmware = usesNoFirmware(arch, legacyBIOS) ? undefined : await resolveFirmware(inst.dir, config, exe, arch);
     const mountType = config.mountType ?? "reverse-sshfs";
-    if (mountType === "virtiofs") throw new LimaError("mountType `virtiofs` (virtiofsd) is not implemented yet by this QEMU driver");
     if (config.tpm) throw new LimaError("`tpm` (swtpm) is not implemented yet by this QEMU driver");
     const mounts = await this.mountInputs(mountType);
     const file = (name: string): boolean => existsSync(path.join(inst.dir, name));
@@ -362,13 +378,34 @@ export class QemuDriver implements Driver {
   }
 
   private async mountInputs(mountType: string): Promise<QemuMountInput[]> {
-    if (mountType !== "9p") return [];
+    if (mountType !== "9p" && mountType !== "virtiofs") return [];
     const mounts: QemuMountInput[] = [];
     for (const m of this.config().mounts ?? []) {
       await mkdir(m.location, { recursive: true, mode: 0o755 });
-      mounts.push({ location: m.location, mountPoint: m.mountPoint ?? m.location, writable: m.writable ?? false, securityModel: m["9p"]?.securityModel });
+      mounts.push({
+        location: m.location, mountPoint: m.mountPoint ?? m.location, writable: m.writable ?? false,
+        securityModel: m["9p"]?.securityModel, queueSize: m.virtiofs?.queueSize,
+      });
     }
     return mounts;
+  }
+
+  /** One virtiofsd per mount, serving before QEMU connects to it. */
+  private async startVirtiofsd(qemuExe: string, input: QemuArgsInput): Promise<void> {
+    if (input.mountType !== "virtiofs" || input.mounts.length === 0) return;
+    const virtiofsd = await findVirtiofsd(qemuExe);
+    const unusable = virtiofsdUnusable(virtiofsd, process.geteuid?.() ?? 0, path.join(input.instDir, filenames.LimaYAML));
+    if (unusable !== undefined) throw new LimaError(unusable);
+    logger.info(`Starting virtiofsd ${q(virtiofsd.binary)} (${virtiofsd.version}) for ${input.mounts.length} mount(s)`);
+    const daemons = new VirtiofsDaemons(input.instDir);
+    this.virtiofsd = daemons;
+    await daemons.start(virtiofsd, input.mounts);
+  }
+
+  private async stopVirtiofsd(): Promise<void> {
+    const daemons = this.virtiofsd;
+    this.virtiofsd = undefined;
+    await daemons?.stop();
   }
 
   private networkInputs(): QemuNetworkInput[] {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import {
+  fstabEscape,
   renderEtcEnvironment,
   renderLimaEnv,
   renderMetaData,
@@ -168,6 +169,20 @@ ca_certs:
     assert.equal(bootcmd[0], NIC_HEAL);
     assert.match(bootcmd[1] ?? "", /<<'EOF'\nPARAM_DEBUG=1\nPARAM_NAME=world\nEOF\necho boot-one\necho boot-two\n$/);
     assert.deepEqual(doc.ca_certs, { remove_defaults: false, trusted: ["-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"] });
+  });
+
+  it("writes mount points in fstab's octal escapes, quoted where YAML needs it", () => {
+    assert.equal(fstabEscape("/tmp/a b\tc\\d ü"), "/tmp/a\\040b\\011c\\134d\\040ü");
+    const base = typicalArgs();
+    const mount = base.mounts[0];
+    assert.ok(mount);
+    const odd = ["/tmp/lima mounts ä/rw dir ü", "/tmp/a,b [c]", "/tmp/x: y #z"];
+    const args = { ...base, mounts: odd.map((mountPoint) => ({ ...mount, mountPoint })) };
+    const doc = parse(renderUserData(args, true)) as { mounts: string[][] };
+    assert.deepEqual(doc.mounts.map((m) => m[1]), ["/tmp/lima\\040mounts\\040ä/rw\\040dir\\040ü", "/tmp/a,b\\040[c]", "/tmp/x:\\040y\\040#z"]);
+    const rendered = renderUserData(args, true);
+    assert.ok(rendered.includes(`- [${mount.tag}, /tmp/lima\\040mounts\\040ä/rw\\040dir\\040ü, 9p,`), "plain where YAML allows");
+    assert.ok(rendered.includes(`- [${mount.tag}, "/tmp/a,b\\\\040[c]", 9p,`), "quoted where a comma or bracket would split it");
   });
 
   it("renders the password-sudo, upgrade, rosetta and reverse-sshfs variants", () => {

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { mountTag } from "../../../src/cidata/mac.js";
 import {
   bootFailureReportsScript,
   bootFailureWarning,
@@ -13,6 +14,7 @@ import {
   essentialRequirements,
   finalRequirements,
   HOPELESS_EXIT,
+  mountRequirements,
   optionalRequirements,
   PROBE_GRACE_AFTER_BOOT_MS,
 } from "../../../src/hostagent/requirements.js";
@@ -141,5 +143,38 @@ describe("readiness probes and the boot's failure reports", () => {
       bootFailureWarning(reports()),
       'The boot scripts reported failures (the output is in "/var/log/cloud-init-output.log" in the guest):\nprovision.system/00000001 failed with exit status 3',
     );
+  });
+});
+
+describe("9p/virtiofs mounts after the boot", () => {
+  const yamlFile = "/h/i/lima.yaml";
+  const run = (script: string): { status: number | null; stderr: string } => {
+    const res = spawnSync("/bin/sh", ["-s"], { input: script, encoding: "utf8" });
+    return { status: res.status, stderr: res.stderr };
+  };
+
+  it("pass when every mount point is mounted", () => {
+    const [req] = mountRequirements({ mountType: "virtiofs", mounts: [{ location: "/host", mountPoint: "/" }] }, yamlFile);
+    assert.equal(req?.description, "virtiofs mounts");
+    assert.equal(run(req?.script ?? "").status, 0);
+  });
+
+  it("name each missing mount, its type and tag, and the fix, without retries", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "not mounted ü-"));
+    const mounts = [{ location: "/host/a b", mountPoint: dir }, { location: "/", mountPoint: "/" }];
+    const [req] = mountRequirements({ mountType: "9p", mounts }, yamlFile);
+    const res = run(req?.script ?? "");
+    assert.equal(res.status, HOPELESS_EXIT);
+    const lines = res.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, res.stderr);
+    assert.ok(lines[0]?.startsWith(`"/host/a b" is not mounted at ${JSON.stringify(dir)} in the guest (mountType: 9p, tag ${mountTag("/host/a b", dir)}): `), res.stderr);
+    // This host's kernel may or may not have 9p: either way the line says what to do.
+    assert.match(lines[0] ?? "", /has no 9p file system .* set `mountType: reverse-sshfs` or `mountType: virtiofs` in "\/h\/i\/lima\.yaml"\.$|mounting it failed; run `sudo mount '.*'` in the guest to see why\.$/);
+  });
+
+  it("are not checked for reverse-sshfs, without mounts, or on other guest OSes", () => {
+    assert.deepEqual(mountRequirements({ mountType: "reverse-sshfs", mounts: [{ location: "/a" }] }, yamlFile), []);
+    assert.deepEqual(mountRequirements({ mountType: "9p", mounts: [] }, yamlFile), []);
+    assert.deepEqual(mountRequirements({ mountType: "9p", os: "FreeBSD", mounts: [{ location: "/a" }] }, yamlFile), []);
   });
 });
