@@ -15,6 +15,7 @@ const BOOT_MODULES = [
   "00-systemd-user-group.sh",
   "05-guest-home.sh",
   "05-lima-disks.sh",
+  "05-mount-points.sh",
   "06-enable-mdns-on-systemd.sh",
   "06-etc-hosts.sh",
   "07-etc-environment.sh",
