@@ -15,21 +15,6 @@ const home = new LimaHome();
 const NAME = "ctd";
 const BOOT_MS = 20 * 60_000;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "lima-containerd-"));
-/**
- * Lima's boot step enables the user's dbus.socket, which comes with dbus-user-session. Lima installs
- * that package only together with uidmap, which the test image already has, so it is installed here
- * (Debian's apt is reachable from the guest).
- */
-const DBUS_USER_SESSION = `provision:
-- mode: dependency
-  script: |
-    #!/bin/sh
-    set -eu
-    dpkg -s dbus-user-session >/dev/null 2>&1 && exit 0
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends dbus-user-session
-`;
 /** The rootless daemon's socket, as the guest user sees it. */
 const USER_SOCKET = '"$XDG_RUNTIME_DIR/containerd/containerd.sock"';
 
@@ -52,7 +37,7 @@ describe("containerd from a local nerdctl-full archive in a real guest", { timeo
     const yaml = path.join(tmp, "ctd.yaml");
     writeFileSync(
       yaml,
-      `base: ${GUEST_TEMPLATE}\nmemory: 2GiB\ncontainerd:\n  system: true\n  user: true\n  archives:\n  - location: ${JSON.stringify(archive.location)}\n    arch: x86_64\n    digest: ${archive.digest}\n${DBUS_USER_SESSION}`,
+      `base: ${GUEST_TEMPLATE}\nmemory: 2GiB\ncontainerd:\n  system: true\n  user: true\n  archives:\n  - location: ${JSON.stringify(archive.location)}\n    arch: x86_64\n    digest: ${archive.digest}\n`,
     );
     const created = await home.limactl(["create", "--name", NAME, yaml]);
     assert.equal(created.code, 0, created.stderr);

@@ -3,6 +3,8 @@
 // (`--progress`) and ends DEGRADED with the failing probe's hint; the guest is checked; `limactl
 // stop` deletes the `deleteOnStop` copies; the second start (without the failing probe) runs the
 // deprecated `ansible` provision and reaches READY, and shows that every boot provisions again.
+// The first start also has a 9p mount that the test guest's cloud kernel cannot make (no 9p):
+// a mount that did not appear is part of what DEGRADED reports.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -20,6 +22,7 @@ const user = expectedGuestUser();
 const hostTmp = mkdtempSync(path.join(os.tmpdir(), "lima-prov-"));
 const playbook = path.join(hostTmp, "site.yml");
 const ansibleRecord = path.join(hostTmp, "ansible-ran");
+const unmountable = path.join(hostTmp, "shared dir");
 
 /**
  * Ansible is not installed on the test host: this stand-in for `ansible-playbook` records what
@@ -104,6 +107,8 @@ describe("provisioning, probes, copyToHost and --progress in a real VM", { timeo
       `.provision = ${JSON.stringify(provision)}`,
       `.probes = ${JSON.stringify([passingProbe, failingProbe])}`,
       `.copyToHost = ${JSON.stringify(copyToHost)}`,
+      '.mountType = "9p"',
+      `.mounts = [{"location": ${JSON.stringify(unmountable)}}]`,
     ].join(" | ");
     const created = await home.limactl(["create", "--name", NAME, "--set", set, GUEST_TEMPLATE]);
     assert.equal(created.code, 0, created.stderr);
@@ -115,7 +120,7 @@ describe("provisioning, probes, copyToHost and --progress in a real VM", { timeo
     home.cleanup();
   });
 
-  it("start ends DEGRADED (exit 1) with the failing probe's hint; the passing probe is not reported", () => {
+  it("start ends DEGRADED (exit 1) with the failing probe's hint and the mount that did not appear; the passing probe is not reported", () => {
     const out = messages(first);
     assert.equal(first.code, 1, first.stderr);
     // As Lima's: the deprecation is said at create (and when start edits the config), not at every start.
@@ -124,6 +129,7 @@ describe("provisioning, probes, copyToHost and --progress in a real VM", { timeo
     assert.doesNotMatch(out, /PASSING-PROBE-HINT/);
     assert.match(out, /level=warning msg="DEGRADED\. The VM seems running, but file sharing and port forwarding may not work\./);
     assert.match(out, /level=fatal msg="degraded, status=/);
+    assert.ok(out.includes(`${JSON.stringify(unmountable)} is not mounted at ${JSON.stringify(unmountable)} in the guest (mountType: 9p, tag lima-`), out);
     // A degraded start stops before the ansible playbooks, as Lima's.
     assert.doesNotMatch(out, /Waiting for ansible playbook/);
     assert.equal(existsSync(ansibleRecord), false);
@@ -186,8 +192,17 @@ describe("provisioning, probes, copyToHost and --progress in a real VM", { timeo
     assert.equal(existsSync(path.join(copied, `${GREETING}-secret.txt`)), true);
   });
 
-  it("the next start (failing probe removed) runs the ansible playbook with the params, reaches READY, and provisions again", async () => {
-    const edited = await home.limactl(["edit", NAME, "--set", "del(.probes[1])"]);
+  it("the `running` event names the missing 9p mount, why (the kernel has no 9p) and the fix", () => {
+    const events = readFileSync(path.join(dir, "ha.stdout.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { status: { running?: boolean; degraded?: boolean; errors?: string[] } });
+    const running = events.find((e) => e.status.running === true);
+    assert.equal(running?.status.degraded, true);
+    const error = (running?.status.errors ?? []).find((e) => e.includes("9p mounts")) ?? "";
+    assert.match(error, /the guest kernel \S+-cloud-amd64 has no 9p file system/);
+    assert.match(error, /set `mountType: reverse-sshfs` or `mountType: virtiofs` in ".*lima\.yaml"/);
+  });
+
+  it("the next start (failing probe and unmountable mount removed) runs the ansible playbook with the params, reaches READY, and provisions again", async () => {
+    const edited = await home.limactl(["edit", NAME, "--set", "del(.probes[1]) | .mounts = []"]);
     assert.equal(edited.code, 0, edited.stderr);
     const bin = mkdtempSync(path.join(os.tmpdir(), "lima-ansible-"));
     writeFileSync(path.join(bin, "ansible-playbook"), ANSIBLE_STANDIN, { mode: 0o755 });

@@ -46,6 +46,13 @@ describe("scripts/run-tests.mjs", () => {
     assert.deepEqual(runFixtures("all-pass"), { code: 0, summary: "2 passed, 0 failed, 1 skipped" });
   });
 
+  it("adds up both lanes (files that boot a guest, and the rest beside them), failures of either included", () => {
+    const res = spawnSync(process.execPath, [path.join(REPO, "scripts", "run-tests.mjs"), path.join(FIXTURES, "guest-lane-fails.mjs"), path.join(FIXTURES, "one-failure.mjs")], { cwd: REPO, env, encoding: "utf8" });
+    assert.equal(res.status, 1);
+    assert.equal(res.stdout.trim().split("\n").at(-1), "2 passed, 2 failed");
+    assert.match(res.stdout, /── 1 test files without a guest \(ran alongside\) ──\n[^]*a suite with one failing test[^]*── end of those ──/);
+  });
+
   it("fails when no file matches", () => {
     assert.deepEqual(runner(["--unit", "no-such-test-file-fragment"]), { code: 1, summary: "0 passed, 1 failed" });
   });
