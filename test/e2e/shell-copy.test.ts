@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ensureGuestImage, expectedGuestUser, GUEST_TEMPLATE } from "../helpers/guest.js";
+import { createAndStart, ensureGuestImage, expectedGuestUser, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LIMACTL, LimaHome } from "../helpers/limactl.js";
 import { isAlive, waitUntil } from "../helpers/process.js";
 
@@ -13,7 +13,6 @@ const home = new LimaHome();
 const NAME = "shellcopy";
 const instDir = path.join(home.dir, NAME);
 const GUEST_HOME = expectedGuestUser().home;
-const BOOT_MS = 15 * 60_000;
 const PROMPT_MS = 120_000;
 /** `ssh -O exit` only asks: the master finishes its exit right after the answer. */
 const MASTER_EXIT_MS = 10_000;
@@ -121,10 +120,7 @@ const CHANGE = "echo changed > f; touch new; rm gone.txt";
 describe("shell and copy against a real guest", { timeout: 60 * 60_000 }, () => {
   before(async () => {
     ensureGuestImage();
-    const created = await home.limactl(["create", "--name", NAME, GUEST_TEMPLATE]);
-    assert.equal(created.code, 0, created.stderr);
-    const started = await home.limactl(["start", NAME], { timeoutMs: BOOT_MS });
-    assert.equal(started.code, 0, started.stderr);
+    await createAndStart(home, NAME, GUEST_TEMPLATE);
   });
   after(async () => {
     await home.limactl(["delete", "-f", NAME]);

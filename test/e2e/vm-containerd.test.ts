@@ -8,11 +8,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ensureGuestImage, ensureNerdctlArchive, GUEST_TEMPLATE } from "../helpers/guest.js";
+import { createAndStart, ensureGuestImage, ensureNerdctlArchive, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LimaHome, REPO, run } from "../helpers/limactl.js";
 
 const home = new LimaHome();
 const NAME = "ctd";
+/** Installing containerd makes the boot longer. */
 const BOOT_MS = 20 * 60_000;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "lima-containerd-"));
 /** The rootless daemon's socket, as the guest user sees it. */
@@ -39,10 +40,7 @@ describe("containerd from a local nerdctl-full archive in a real guest", { timeo
       yaml,
       `base: ${GUEST_TEMPLATE}\nmemory: 2GiB\ncontainerd:\n  system: true\n  user: true\n  archives:\n  - location: ${JSON.stringify(archive.location)}\n    arch: x86_64\n    digest: ${archive.digest}\n`,
     );
-    const created = await home.limactl(["create", "--name", NAME, yaml]);
-    assert.equal(created.code, 0, created.stderr);
-    const started = await home.limactl(["start", NAME], { timeoutMs: BOOT_MS });
-    assert.equal(started.code, 0, started.stderr);
+    await createAndStart(home, NAME, yaml, BOOT_MS);
   });
   after(async () => {
     await home.limactl(["delete", "-f", NAME]);

@@ -5,12 +5,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
+import { createAndStart, ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LimaHome } from "../helpers/limactl.js";
 
 const home = new LimaHome();
 const NAME = "dns";
-const BOOT_MS = 15 * 60_000;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "lima-dns-"));
 
 async function guest(script: string): Promise<string> {
@@ -24,10 +23,7 @@ describe("the host resolver in a real guest", { timeout: 30 * 60_000 }, () => {
     ensureGuestImage();
     const yaml = path.join(tmp, "dns.yaml");
     writeFileSync(yaml, `base: ${GUEST_TEMPLATE}\nhostResolver:\n  hosts:\n    myhost.example: 10.1.2.3\n    alias.example: myhost.example\n`);
-    const created = await home.limactl(["create", "--name", NAME, yaml]);
-    assert.equal(created.code, 0, created.stderr);
-    const started = await home.limactl(["start", NAME], { timeoutMs: BOOT_MS });
-    assert.equal(started.code, 0, started.stderr);
+    await createAndStart(home, NAME, yaml);
   });
   after(async () => {
     await home.limactl(["delete", "-f", NAME]);

@@ -3,7 +3,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { REPO } from "./limactl.js";
+import assert from "node:assert/strict";
+import { type LimaHome, REPO, type RunResult } from "./limactl.js";
 
 /** Builds the guest image unless the cached one matches its recipe; throws with the build log on failure. */
 export function ensureGuestImage(): void {
@@ -12,6 +13,18 @@ export function ensureGuestImage(): void {
 }
 
 export const GUEST_TEMPLATE = "template:local-debian-12";
+
+/** How long a test waits for `limactl start` of the test guest under TCG. */
+export const BOOT_MS = 15 * 60_000;
+
+/** `limactl create --name NAME SOURCE` then `limactl start NAME`, both asserted to succeed; the start's result. */
+export async function createAndStart(home: LimaHome, name: string, source: string, timeoutMs = BOOT_MS): Promise<RunResult> {
+  const created = await home.limactl(["create", "--name", name, source]);
+  assert.equal(created.code, 0, created.stderr);
+  const started = await home.limactl(["start", name], { timeoutMs });
+  assert.equal(started.code, 0, started.stderr);
+  return started;
+}
 
 /** Where build.sh puts the image: `$LIMA_TS_GUEST_CACHE` (as build.sh reads it) or the default the template names. */
 export function guestImageDir(): string {

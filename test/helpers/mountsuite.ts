@@ -8,7 +8,7 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ensureGuestImage, GUEST_TEMPLATE } from "./guest.js";
+import { createAndStart, ensureGuestImage, GUEST_TEMPLATE } from "./guest.js";
 import { LIMACTL, LimaHome, type RunResult } from "./limactl.js";
 
 export interface MountSuiteOptions {
@@ -42,7 +42,6 @@ export interface MountSuite {
   ro: string;
 }
 
-const BOOT_MS = 15 * 60_000;
 const INOTIFY_WAIT_S = 60;
 
 /** A guest-side inotify watcher (python3 comes with cloud-init): prints `ready`, then `event NAME`. */
@@ -98,10 +97,7 @@ export function describeMounts(opts: MountSuiteOptions): void {
         opts.extraYaml ?? "",
       ];
       writeFileSync(yaml, `${lines.join("\n")}\n`);
-      const created = await home.limactl(["create", "--name", opts.name, yaml]);
-      assert.equal(created.code, 0, created.stderr);
-      const started = await home.limactl(["start", opts.name], { timeoutMs: BOOT_MS });
-      assert.equal(started.code, 0, started.stderr);
+      const started = await createAndStart(home, opts.name, yaml);
       // Lima's own "`mountType: virtiofs` on Linux is experimental" is a notice, not a mount problem.
       const warnings = started.stderr.split("\n").filter((l) => !l.includes("is experimental")).join("\n");
       assert.doesNotMatch(warnings, /level=(warning|error).*mount/i, "no mount warnings at start");
