@@ -4,10 +4,10 @@
 // first run after the index was written elsewhere; warm: the run after). One guest per mount
 // type, one at a time. Run: npm run bench:mounts (BENCH_MOUNT_TYPES=virtiofs,9p to pick some).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ensureGuestImage, GUEST_TEMPLATE, guestImagesYaml } from "../test/helpers/guest.js";
+import { ensureGuestImage, expectedGuestUser, GUEST_TEMPLATE, guestImagesYaml } from "../test/helpers/guest.js";
 import { LIMACTL } from "../test/helpers/limactl.js";
 
 const MiB = 1 << 20;
@@ -47,6 +47,18 @@ function populate(dir: string): void {
   run("git", ["init", "-q"], repo);
   run("git", ["add", "."], repo);
   run("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit", "-qm", "files"], repo);
+  // 9p and virtiofs pass uids through: as root, the files must be the guest user's, as a normal
+  // user's own files are.
+  if (process.getuid?.() === 0) chownTree(dir, expectedGuestUser().uid);
+}
+
+function chownTree(dir: string, uid: number): void {
+  chownSync(dir, uid, uid);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(p, uid);
+    else chownSync(p, uid, uid);
+  }
 }
 
 /**
@@ -57,7 +69,7 @@ const GUEST_SCRIPT = String.raw`
 set -eu
 d="$1"
 drop() { sync; echo 3 | sudo tee /proc/sys/vm/drop_caches >/dev/null; }
-ms() { s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+ms() { s=$(date +%s%N); "$@" >/dev/null || { echo "failed: $*" >&2; exit 1; }; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 echo "write $(ms dd if=/dev/zero of="$d/big" bs=1M count=${BIG_MIB} conv=fsync)"
 drop
 echo "read $(ms dd if="$d/big" of=/dev/null bs=1M)"
@@ -108,8 +120,9 @@ function row(label: string, key: string, results: Map<string, { mount: Timings; 
   const cells = [...results.values()].map((r) => {
     const m = r.mount[key] ?? NaN;
     const d = r.disk[key] ?? NaN;
+    // Always "how much slower than the guest's disk": time over disk time.
     const value = rate ? `${(rate / (m / 1000)).toFixed(1)} MiB/s` : `${(m / 1000).toFixed(2)} s`;
-    return `${value} (${(m / d).toFixed(1)}× disk)`;
+    return `${value} (${(m / d).toFixed(1)}× disk time)`;
   });
   const disk = [...results.values()][0]?.disk[key] ?? NaN;
   const diskCell = rate ? `${(rate / (disk / 1000)).toFixed(1)} MiB/s` : `${(disk / 1000).toFixed(2)} s`;
