@@ -6,6 +6,7 @@ import type { LimaYAML } from "../config/types.js";
 import { logger } from "../log/logger.js";
 import { disableControlMaster, shellQuote } from "../sshutil/sshutil.js";
 import { executeScript } from "../sshutil/exec.js";
+import { sleep } from "../util/sleep.js";
 
 export interface Requirement {
   description: string;
@@ -227,20 +228,6 @@ export interface RequirementRunner {
   retries: number;
   intervalMs: number;
   signal: AbortSignal;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Prints the failure reports boot.sh left in this boot (failed modules and provisioning scripts), if any. */

@@ -18,6 +18,7 @@ import { StartEvents } from "./startevents.js";
 import { type Prepared, prepareInstance } from "./prepare.js";
 import { acquireStartLock, LockHeldError, lockHolder, START_LOCK } from "./startlock.js";
 import { stopForcibly } from "./stop.js";
+import { sleep } from "../util/sleep.js";
 
 export interface StartOptions {
   timeoutMs: number;
@@ -110,10 +111,6 @@ function spawnHostAgent(inst: Instance, options: StartOptions, prepared: Prepare
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => child.kill(sig));
   foregroundExit = new Promise((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
   return child.pid ?? 0;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 async function waitForPidFile(inst: Instance, haPid: number): Promise<void> {

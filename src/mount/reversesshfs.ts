@@ -13,6 +13,7 @@ import { errorMessage } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { chooseSftpServer, findSftpServer } from "./sftpserver.js";
 import { MOUNT_TABLE_COMMAND, mkdirRemoteCommand, mountTableShowsSSHFS, sftpServerArgs, type SSHFSMountOptions, sshfsRemoteCommand } from "./sshfscommand.js";
+import { sleep } from "../util/sleep.js";
 
 /** How long a mount may take to appear in the guest's mount table (sshocker: 30 × 1 s). */
 const MOUNT_APPEAR_TIMEOUT_MS = 30_000;
@@ -26,18 +27,6 @@ const EXIT_WAIT_MS = 5_000;
 const STDERR_TAIL_CHARS = 2_000;
 /** Lima's mkdir for the host directory. */
 const LOCATION_MODE = 0o755;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

@@ -29,6 +29,7 @@ import { QMPError, humanMonitorCommand, qmpExecute } from "./qmp.js";
 import { checkQemuVersion, inspectFeatures, minimumQemuVersion, qemuExecutable, qemuMachine, qemuVersion } from "./version.js";
 import { VirtiofsDaemons, findVirtiofsd, virtiofsdUnusable } from "./virtiofsd.js";
 import { pathExists } from "../../util/fsutil.js";
+import { sleep } from "../../util/sleep.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -103,8 +104,6 @@ async function pressPowerButton(qmpSock: string, again: boolean): Promise<unknow
     return err;
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class QemuDriver implements Driver {
   private inst?: Instance;

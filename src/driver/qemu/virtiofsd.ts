@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { logger } from "../../log/logger.js";
 import { LimaError, errorMessage, isErrno } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
+import { sleep } from "../../util/sleep.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -165,8 +166,6 @@ function strayVirtiofsds(sockets: readonly string[]): number[] {
   }
   return pids;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function signal(pid: number, sig: NodeJS.Signals): boolean {
   try {
