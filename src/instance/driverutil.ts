@@ -27,11 +27,11 @@ function driverEntry(vmType: string) {
  */
 export async function configuredDriver(inst: Instance, sshLocalPort?: number): Promise<ConfiguredDriver> {
   const driver = driverEntry(inst.vmType).create();
+  // An external driver's server starts with the first Configure: Info can only be asked after it.
+  let instance = await driver.configure(inst);
   const info = await driver.info();
-  const wanted = sshLocalPort !== undefined && !info.features.staticSSHPort ? { ...inst, sshLocalPort } : inst;
-  const instance = await driver.configure(wanted);
-  // Info may depend on the configuration (e.g. instanceDir): ask again now that it is known.
-  return { driver, info: await driver.info(), instance };
+  if (sshLocalPort !== undefined && !info.features.staticSSHPort) instance = await driver.configure({ ...instance, sshLocalPort });
+  return { driver, info, instance };
 }
 
 /**
