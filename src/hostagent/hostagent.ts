@@ -180,7 +180,12 @@ class HostAgent {
     const started = await driver.start();
     // However the driver reports the end (an error, or the stream ending), the host agent stops.
     const vmExited = firstOf(started.errors).then((err) => err ?? new LimaError("the VM exited"));
-    await this.reachSSH(driver, info);
+    try {
+      await this.reachSSH(driver, info);
+    } catch (err) {
+      // The VM runs: stop it rather than leave it behind.
+      return this.shutdown(undefined, [errorMessage(err)]);
+    }
     this.events.emit({ sshLocalPort: port });
     // Asked to stop while the VM was starting: the guest has not run yet, so nothing is lost by killing it.
     if (this.stop.isRequested) {
@@ -410,6 +415,8 @@ export async function runHostAgent(name: string, options: HostAgentOptions, stop
     writeSync(1, eventLine({ exiting: true, errors: [errorMessage(err)] }));
     throw err;
   } finally {
+    // After a failed set-up nothing closed the API server: its socket must not outlive us.
+    rmSync(options.socket, { force: true });
     rmSync(options.pidFile, { force: true });
   }
 }

@@ -3,21 +3,27 @@
 // runs only while a command needs it), the internal QEMU driver can be switched off in favour of
 // libexec/lima/lima-driver-qemu, and unknown names are refused with the known ones.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EXTERNAL_QEMU_ENV, LimaHome, REPO } from "../helpers/limactl.js";
-import { HELLO_DRIVER, tsDriverProgram } from "../unit/driver/helpers.js";
+import { driverProgram, HELLO_DRIVER, tsDriverProgram } from "../unit/driver/helpers.js";
 
 const drivers = mkdtempSync(path.join(os.tmpdir(), "lima-drivers-"));
 let home: LimaHome;
 let hello = "";
-const IMAGE_ONLY = "{images: [{location: /etc/profile}]}\n";
+let crashy = "";
+const CRASHY_DRIVER = path.join(REPO, "test/e2e/fixtures/lima-driver-crashy.ts");
+const IMAGE_ONLY = "{images: [{location: /etc/profile}], containerd: {system: false, user: false}}\n";
 
 describe("external drivers through limactl", { timeout: 120_000 }, () => {
   before(async () => {
     hello = await tsDriverProgram(drivers, "hello", HELLO_DRIVER);
+    crashy = await tsDriverProgram(drivers, "crashy", CRASHY_DRIVER);
+    // Never opens its socket.
+    driverProgram(drivers, "mute", "exec sleep 600");
     home = new LimaHome({ LIMA_DRIVERS_PATH: drivers });
   });
   after(() => {
@@ -28,16 +34,14 @@ describe("external drivers through limactl", { timeout: 120_000 }, () => {
   it("info lists the program found on LIMA_DRIVERS_PATH next to the internal QEMU driver", async () => {
     const res = await home.limactl(["info", "--yq", ".vmTypesEx"]);
     assert.equal(res.code, 0, res.stderr);
-    assert.deepEqual(JSON.parse(res.stdout), { qemu: { location: "internal" }, hello: { location: hello } });
-    const types = await home.limactl(["info", "--yq", ".vmTypes | join(\",\")"]);
-    assert.equal(types.stdout.trim(), "qemu,hello");
+    assert.deepEqual(JSON.parse(res.stdout), { qemu: { location: "internal" }, crashy: { location: crashy }, hello: { location: hello }, mute: { location: path.join(drivers, "lima-driver-mute") } });
   });
 
   it("create and start --list-drivers print both", async () => {
     for (const command of ["create", "start"]) {
       const res = await home.limactl([command, "--list-drivers"]);
       assert.equal(res.code, 0, res.stderr);
-      assert.deepEqual(res.stdout.trim().split("\n").sort(), ["hello", "qemu"]);
+      assert.deepEqual(res.stdout.trim().split("\n").sort(), ["crashy", "hello", "mute", "qemu"]);
     }
   });
 
@@ -55,6 +59,44 @@ describe("external drivers through limactl", { timeout: 120_000 }, () => {
     const del = await home.limactl(["delete", "h"]);
     assert.equal(del.code, 0, del.stderr);
     assert.equal(existsSync(dir), false);
+  });
+
+  /** Nothing of a failed start may block the next one. */
+  function assertNothingLeft(dir: string): void {
+    assert.deepEqual(readdirSync(dir).filter((f) => /\.(pid|sock)$/.test(f)), []);
+  }
+
+  it("a driver that dies mid-start, or fails to boot: start names the program and its log, twice in a row", async () => {
+    const res = await home.limactl(["create", "--name", "c", "--vm-type=crashy", "-"], { input: IMAGE_ONLY });
+    assert.equal(res.code, 0, res.stderr);
+    const dir = path.join(home.dir, "c");
+    const log = path.join(dir, "driver.stderr.log");
+    writeFileSync(path.join(dir, "crashy-mode"), "die\n");
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const start = await home.limactl(["start", "c"], { timeoutMs: 60_000 });
+      assert.notEqual(start.code, 0);
+      assert.ok(start.stderr.includes(crashy) && start.stderr.includes(log), start.stderr);
+      assert.match(start.stderr, /segfault in the hypervisor/);
+      assertNothingLeft(dir);
+    }
+    writeFileSync(path.join(dir, "crashy-mode"), "fail\n");
+    const start = await home.limactl(["start", "c"], { timeoutMs: 60_000 });
+    assert.notEqual(start.code, 0);
+    assert.match(start.stderr, /the hypervisor refused to boot/);
+    assertNothingLeft(dir);
+    const list = await home.limactl(["list", "--format", "{{.Status}}", "c"]);
+    assert.equal(list.stdout.trim(), "Stopped");
+  });
+
+  it("a driver that never opens its socket: create gives up after 10 s naming the program and its log", async () => {
+    const t0 = Date.now();
+    const res = await home.limactl(["create", "--name", "m", "--vm-type=mute", "-"], { input: IMAGE_ONLY, timeoutMs: 60_000 });
+    assert.notEqual(res.code, 0);
+    // 10 s for --inspect-status (at create), 10 s for the socket.
+    assert.ok(Date.now() - t0 < 40_000);
+    assert.ok(res.stderr.includes(path.join(drivers, "lima-driver-mute")) && res.stderr.includes("driver.stderr.log"), res.stderr);
+    assert.equal(existsSync(path.join(home.dir, "m")), false);
+    assert.equal(spawnSync("pgrep", ["-f", "lima-driver-mute"]).status, 1, "the silent driver program was left running");
   });
 
   it("an unknown vmType is refused, naming the drivers there are", async () => {

@@ -298,7 +298,7 @@ with grpc.insecure_channel("unix:" + sys.argv[1]) as ch:
     const info = await home.limactl(["info", "--yq", ".vmTypesEx.qemu.location"]);
     assert.equal(info.stdout.trim(), path.join(REPO, "libexec", "lima", "lima-driver-qemu"));
     driverPid = Number(readFileSync(path.join(dir, "qemu.drv.pid"), "utf8").trim());
-    const cmdline = readFileSync(`/proc/${driverPid}/cmdline`, "utf8").split("\0");
+    const cmdline = readFileSync(`/proc/${driverPid}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
     assert.ok(cmdline.some((a) => a.endsWith("lima-driver-qemu")), cmdline.join(" "));
     assert.deepEqual(cmdline.slice(-2), ["--inst-dir", dir]);
   });

@@ -14,6 +14,9 @@ import { decodeDriverInfo, decodeInspectPayload, decodeInstance, encodeInspectPa
 type Grpc = typeof Service.grpc;
 type UnaryFn = (request: unknown, options: Service.grpc.CallOptions, callback: Service.grpc.requestCallback<unknown>) => Service.grpc.ClientUnaryCall;
 
+/** How long `<program> --inspect-status` may take (Lima: no limit). */
+export const INSPECT_STATUS_TIMEOUT_MS = 10_000;
+
 /** Lima's deadline on Validate, Info, Configure, ForwardGuestAgent and RunGUI. */
 export const CALL_DEADLINE_MS = 10_000;
 
@@ -126,8 +129,7 @@ export class ExternalDriver implements Driver {
     } catch (err) {
       throw fail(`wrote a bad answer: ${(err as Error).message}`);
     }
-    // Lima replaces the whole instance with the driver's answer.
-    for (const key of Object.keys(inst) as (keyof Instance)[]) delete inst[key];
+    // As Go's json.Unmarshal into the existing record: the fields in the answer replace ours.
     Object.assign(inst, answer);
     return inst.status;
   }
@@ -272,13 +274,18 @@ interface InspectResult {
 
 function runInspectStatus(program: string, input: string, signal?: AbortSignal): Promise<InspectResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, ["--inspect-status"], { stdio: ["pipe", "pipe", "pipe"], signal });
+    // Lima waits forever; a hung driver would then hang `limactl list` for every instance.
+    const child = spawn(program, ["--inspect-status"], { stdio: ["pipe", "pipe", "pipe"], signal, timeout: INSPECT_STATUS_TIMEOUT_MS, killSignal: "SIGKILL" });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.once("error", (err) => reject(new Error(`external driver ${program} --inspect-status: ${err.message}`, { cause: err })));
-    child.once("close", (code, sig) => resolve({ stdout, stderr, exit: sig ? `killed by ${sig}` : `exit status ${code}` }));
+    const t0 = Date.now();
+    child.once("close", (code, sig) => {
+      const timedOut = sig === "SIGKILL" && Date.now() - t0 >= INSPECT_STATUS_TIMEOUT_MS;
+      resolve({ stdout, stderr, exit: timedOut ? `no answer in ${INSPECT_STATUS_TIMEOUT_MS / 1000}s, killed` : sig ? `killed by ${sig}` : `exit status ${code}` });
+    });
     // A driver that exits without reading its input must not crash us with EPIPE.
     child.stdin.on("error", () => undefined);
     child.stdin.end(input);
