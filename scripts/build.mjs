@@ -93,6 +93,8 @@ rmSync("dist", { recursive: true, force: true });
 await build({ ...common, entryPoints: { limactl: "src/cli/main.ts" }, plugins: [splitEntriesExternal] });
 await build({ ...SPLIT_BUILD, plugins: [coreInEveryEntry(await dynamicImportTargets())] });
 await buildExternalDrivers();
+// `limactl generate-jsonschema` prints the lima.yaml schema generated from src/config/types.ts.
+execFileSync(process.execPath, ["--import", "tsx", "scripts/limayaml-schema.ts", "dist/schema-limayaml.json"], { stdio: "inherit" });
 chmodSync("bin/limactl", 0o755);
 chmodSync("bin/lima", 0o755);
 

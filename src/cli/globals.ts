@@ -37,6 +37,23 @@ interface RawGlobals {
 
 const DEPRECATED_YES = new Set(["clone", "edit", "rename"]);
 
+/** Lima's processGlobalFlags: --debug, then --log-level, then --log-format. Returns --debug. */
+function applyLogGlobals(flags: RawGlobals): boolean {
+  const debug = flags.debug === true;
+  if (debug) configureLogger({ level: "debug", debug: true });
+  if (flags.logLevel !== undefined) configureLogger({ level: parseLevel(flags.logLevel) });
+  if (flags.logFormat !== undefined) {
+    if (flags.logFormat !== "text" && flags.logFormat !== "json") throw new LimaError(`unsupported log-format: ${q(flags.logFormat)}`);
+    configureLogger({ format: flags.logFormat as LogFormat });
+  }
+  return debug;
+}
+
+/** The global flags before a plugin's name: only the logging ones act (Lima's plugin PreRunE). */
+export function applyPluginGlobals(flagsCommand: Command): void {
+  current = { ...current, debug: applyLogGlobals(flagsCommand.opts<RawGlobals>()) };
+}
+
 /** Applies the global flags found on the program and on the command being run. */
 export function applyGlobals(program: Command, action: Command): void {
   const merged: RawGlobals = {};
@@ -46,13 +63,7 @@ export function applyGlobals(program: Command, action: Command): void {
       if (o[key] !== undefined) (merged as Record<string, unknown>)[key] = o[key];
     }
   }
-  const debug = merged.debug === true;
-  if (debug) configureLogger({ level: "debug", debug: true });
-  if (merged.logLevel !== undefined) configureLogger({ level: parseLevel(merged.logLevel) });
-  if (merged.logFormat !== undefined) {
-    if (merged.logFormat !== "text" && merged.logFormat !== "json") throw new LimaError(`unsupported log-format: ${q(merged.logFormat)}`);
-    configureLogger({ format: merged.logFormat as LogFormat });
-  }
+  const debug = applyLogGlobals(merged);
   if (merged.yes !== undefined && merged.tty !== undefined) throw new LimaError("cannot use both --tty and --yes flags at the same time");
   let tty = merged.tty ?? Boolean(process.stdout.isTTY);
   if (merged.yes !== undefined) {

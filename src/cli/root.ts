@@ -1,33 +1,95 @@
 // The `limactl` command tree. Each command lives in its own file under commands/ and exports
 // `register(program)`; this file wires them, the global flags and cobra-like error reporting.
+import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { logger } from "../log/logger.js";
 import { ExitCodeError, errorMessage } from "../util/errors.js";
 import { VERSION } from "../version.js";
-import { commandsFor } from "./commands/index.js";
+import { discoverPlugins, findPlugin, type Plugin, runPlugin, URL_PLUGIN_PREFIX } from "../plugins/plugins.js";
+import { q } from "../util/goquote.js";
+import { LimaError } from "../util/errors.js";
+import { packageRoot } from "../util/pkgroot.js";
+import { COMMANDS, commandsFor, subcommandName } from "./commands/index.js";
 import { normalizeBooleanArgs } from "./flags.js";
-import { addGlobalOptions, applyGlobals } from "./globals.js";
+import { addGlobalOptions, applyGlobals, applyPluginGlobals } from "./globals.js";
+import { type FlagDoc, formatRootHelp, type HelpCommand, PLUGIN_GROUP, unknownCommandMessage } from "./help.js";
+
+const ROOT = "limactl";
+const ROOT_SHORT = "Lima: Linux virtual machines";
+
+function rootExample(): string {
+  const templates = path.join(packageRoot(), "share", "lima", "templates");
+  return `  Start the default instance:
+  $ limactl start
+
+  Open a shell:
+  $ lima
+
+  Run a container:
+  $ lima nerdctl run -d --name nginx -p 8080:80 nginx:alpine
+
+  Stop the default instance:
+  $ limactl stop
+
+  See also template YAMLs: ${templates}`;
+}
+
+/** The root's flags as pflag lists them (cobra adds --help and --version). */
+function rootFlags(): FlagDoc[] {
+  // --tty defaults to whether stdout is a terminal; pflag shows only a non-false default.
+  const ttyDefault = process.stdout.isTTY ? { defaultValue: "true" } : {};
+  const flags: FlagDoc[] = [
+    { long: "log-level", varname: "string", usage: "Set the logging level [trace, debug, info, warn, error]" },
+    { long: "log-format", varname: "string", usage: "Set the logging format [text, json]", defaultValue: "text" },
+    { long: "debug", usage: "Debug mode" },
+    { long: "tty", usage: "Enable TUI interactions such as opening an editor. Defaults to true when stdout is a terminal. Set to false for automation.", ...ttyDefault },
+    { long: "yes", short: "y", usage: "Alias of --tty=false" },
+    { long: "help", short: "h", usage: `help for ${ROOT}` },
+    { long: "version", short: "v", usage: `version for ${ROOT}` },
+  ];
+  return flags;
+}
+
+/** The root's sub-commands as help and suggestions see them, plugins included (url-* hidden). */
+function helpCommands(program: Command, plugins: readonly Plugin[]): HelpCommand[] {
+  const visible = new Set(program.createHelp().visibleCommands(program));
+  const commands: HelpCommand[] = program.commands.map((c) => ({ name: c.name(), short: c.summary(), group: c.helpGroup(), hidden: !visible.has(c) }));
+  commands.push({ name: "help", short: "Help about any command", group: "", hidden: false });
+  const builtin = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  for (const p of plugins) {
+    if (builtin.has(p.name)) continue;
+    commands.push({ name: p.name, short: p.description ?? "", group: PLUGIN_GROUP, hidden: p.name.startsWith(URL_PLUGIN_PREFIX) });
+  }
+  return commands;
+}
 
 /** The command tree for `args`: the global flags plus the commands `args` can reach (commandsFor). */
 export async function buildProgram(args: readonly string[]): Promise<Command> {
-  const program = new Command("limactl");
+  const program = new Command(ROOT);
   program
-    .summary("Lima: Linux virtual machines")
-    .description("Lima: Linux virtual machines")
+    .summary(ROOT_SHORT)
+    .description(ROOT_SHORT)
     .usage("[command]")
     .enablePositionalOptions()
-    .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeErr: () => {}, outputError: () => {} })
-    .addHelpText("after", "\nExamples:\n  To create an instance \"default\" from the default template:\n  $ limactl create\n\n  To start the instance \"default\":\n  $ limactl start\n\n  To open a shell:\n  $ lima\n");
+    .configureOutput({ writeErr: () => {}, outputError: () => {} });
   addGlobalOptions(program);
-  program.option("-v, --version", "version for limactl");
+  program.option("-v, --version", `version for ${ROOT}`);
   program.hook("preAction", (_root, action) => applyGlobals(program, action));
-  const modules = await Promise.all(commandsFor(args).map((entry) => entry.load()));
+  const entries = commandsFor(args);
+  const modules = await Promise.all(entries.map((entry) => entry.load()));
   for (const { register } of modules) prepareSubcommand(register(program));
+  // Help and unknown commands need the whole tree: only then are plugins looked for.
+  const wholeTree = entries.length === COMMANDS.length;
+  const commands = (): HelpCommand[] => helpCommands(program, wholeTree ? discoverPlugins() : []);
+  program.configureHelp({ formatHelp: () => formatRootHelp({ short: ROOT_SHORT, root: ROOT, example: rootExample(), commands: commands(), flags: rootFlags() }) });
+  // Set after the sub-commands were created, so that only the root takes an unknown name.
+  program.allowExcessArguments(true);
   program.action(() => {
+    const [typed] = program.args;
+    if (typed !== undefined) throw new LimaError(unknownCommandMessage(typed, ROOT, commands()));
     if (program.opts<{ version?: boolean }>().version) {
-      process.stdout.write(`limactl version ${VERSION}\n`);
+      process.stdout.write(`${ROOT} version ${VERSION}\n`);
       return;
     }
     program.outputHelp();
@@ -63,10 +125,35 @@ function cobraMessage(err: CommanderError): string {
 export async function runCLI(argv: string[]): Promise<void> {
   try {
     const args = argv.slice(2);
+    const plugin = pluginFor(args);
+    if (plugin !== undefined) {
+      process.exitCode = await runPluginCommand(plugin, args);
+      return;
+    }
     const program = await buildProgram(args);
     await program.parseAsync(normalizeBooleanArgs(args), { from: "user" });
   } catch (err) {
     process.exitCode = exitCodeFor(err);
+  }
+}
+
+/** The plugin `args` run: their sub-command is no built-in command and a plugin has its name. */
+function pluginFor(args: readonly string[]): Plugin | undefined {
+  const name = subcommandName(args);
+  if (name === undefined || name === "help" || COMMANDS.some((c) => c.names.includes(name))) return undefined;
+  return findPlugin(name);
+}
+
+/** `limactl [global flags] NAME ARGS...`: the global flags act, ARGS go to the plugin untouched. */
+async function runPluginCommand(plugin: Plugin, args: readonly string[]): Promise<number> {
+  const at = args.indexOf(plugin.name);
+  const flags = addGlobalOptions(new Command(ROOT)).exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+  flags.parse(normalizeBooleanArgs(args.slice(0, at)), { from: "user" });
+  applyPluginGlobals(flags);
+  try {
+    return await runPlugin(plugin, args.slice(at + 1));
+  } catch (err) {
+    throw new LimaError(`external command ${q(plugin.path)} failed: ${errorMessage(err)}`, { cause: err });
   }
 }
 

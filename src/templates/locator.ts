@@ -1,7 +1,7 @@
 // Template locators (Lima: pkg/limatmpl/locator.go): image URLs, `template:NAME`, http(s), file://, `-`
 // and local paths, after custom-scheme (`github:`, `limactl-url-*` plugins) transformation.
 import { execFile } from "node:child_process";
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
 import path from "node:path";
 import { DEFAULT_TIMEOUTS, type HttpTimeouts, httpRequest, readBody } from "../downloader/http.js";
@@ -9,7 +9,7 @@ import { validateIdentifier } from "../identifiers/validate.js";
 import { logger } from "../log/logger.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
-import { packageRoot } from "../util/pkgroot.js";
+import { findPlugin, pluginEnv, URL_PLUGIN_PREFIX } from "../plugins/plugins.js";
 import { transformGitHubURL } from "./github.js";
 import { basePath, joinPath, parseGoURL } from "./gourl.js";
 import { hostArch, imageArchKeyword, imageOS, imageTemplateText, instanceNameFromImageURL, isImageURL } from "./imagename.js";
@@ -212,33 +212,13 @@ async function transformOnce(locator: string): Promise<string> {
   return runURLPlugin(plugin, locator.slice(u.scheme.length + 1));
 }
 
-/** Where `limactl-*` plugins are looked up (Lima: pkg/plugins). */
-export function pluginDirs(): string[] {
-  const dirs: string[] = [];
-  const script = process.argv[1];
-  if (script) dirs.push(path.dirname(script));
-  dirs.push(...(process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== ""));
-  const prefix = packageRoot();
-  dirs.push(path.join(prefix, "libexec", "lima"), path.join(prefix, "lib", "lima"));
-  return [...new Set(dirs)];
-}
-
-export function findURLPlugin(scheme: string, dirs: string[] = pluginDirs()): string | undefined {
-  for (const dir of dirs) {
-    const candidate = path.join(dir, `limactl-url-${scheme}`);
-    try {
-      if (!statSync(candidate).isFile()) continue;
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not present or not executable: keep looking
-    }
-  }
-  return undefined;
+/** The `limactl-url-<scheme>` plugin for a locator scheme (Lima: plugins.Find("url-" + scheme)). */
+export function findURLPlugin(scheme: string, dirs?: readonly string[]): string | undefined {
+  return findPlugin(`${URL_PLUGIN_PREFIX}${scheme}`, dirs)?.path;
 }
 
 function runURLPlugin(plugin: string, argument: string): Promise<string> {
-  const env = { ...process.env, PATH: pluginDirs().join(path.delimiter) };
+  const env = pluginEnv();
   return new Promise((resolve, reject) => {
     execFile(plugin, [argument], { env, maxBuffer: TEMPLATE_BYTES_LIMIT }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout.trim());

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { ADVANCED_GROUP } from "../help.js";
 import { type CloneMode, cloneInstance } from "../../instance/clone.js";
 import { inspect, InstanceNotFoundError } from "../../store/store.js";
 import { LimaError } from "../../util/errors.js";
@@ -17,6 +18,7 @@ export function registerCloneLike(program: Command, mode: CloneMode): Command {
     .command(mode)
     .usage("OLDINST NEWINST")
     .summary(`${verb} an instance of Lima`)
+    .helpGroup(ADVANCED_GROUP)
     .description(`${verb} an instance of Lima`)
     .argument("[instances...]");
   boolFlag(cmd, "--start", `Start the instance after ${mode === "clone" ? "cloning" : "renaming"}`);

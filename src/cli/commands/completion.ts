@@ -148,6 +148,7 @@ export function register(program: Command): Command {
   for (const [name, withDescriptions] of [[COMPLETE_CMD, true], [COMPLETE_NO_DESC_CMD, false]] as const) {
     program
       .command(name, { hidden: true })
+      .summary("Request shell completion choices for the specified command-line args")
       .allowUnknownOption()
       .helpOption(false)
       .argument("[args...]")

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { ADVANCED_GROUP } from "../help.js";
 import { statSync } from "node:fs";
 import type { Command } from "commander";
 import type { Instance } from "../../store/instance.js";
@@ -27,6 +28,7 @@ export function register(program: Command): Command {
     .alias("cp")
     .usage("SOURCE ... TARGET")
     .summary("Copy files between host and guest")
+    .helpGroup(ADVANCED_GROUP)
     .description("Copy files between host and guest\n\nPrefix guest filenames with the instance name and a colon.\n\nExample: limactl copy default:/etc/os-release .")
     .argument("[paths...]")
     .option("--backend <backend>", "Type of file transfer tool to use (scp, rsync, auto)", "auto");

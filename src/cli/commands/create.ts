@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { BASIC_GROUP } from "../help.js";
 import { prepareInstance } from "../../instance/prepare.js";
 import { logger } from "../../log/logger.js";
 import { listTemplates } from "../../templates/index.js";
@@ -34,6 +35,7 @@ export function register(program: Command): Command {
     .command("create")
     .usage("[flags] FILE.yaml|URL")
     .summary("Create an instance of Lima")
+    .helpGroup(BASIC_GROUP)
     .description("Create an instance of Lima")
     .argument("[template]")
     .addHelpText("after", `

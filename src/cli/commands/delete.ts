@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { BASIC_GROUP } from "../help.js";
 import path from "node:path";
 import type { Command } from "commander";
 import { deleteInstance } from "../../instance/delete.js";
@@ -16,6 +17,7 @@ export function register(program: Command): Command {
     .aliases(["remove", "rm"])
     .usage("[flags] INSTANCE [INSTANCE, ...]")
     .summary("Delete an instance of Lima")
+    .helpGroup(BASIC_GROUP)
     .description("Delete an instance of Lima")
     .argument("[instance...]");
   boolFlag(cmd, "-f, --force", "Forcibly kill the processes");

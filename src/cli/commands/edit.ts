@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { BASIC_GROUP } from "../help.js";
 import path from "node:path";
 import type { Command } from "commander";
 import { isValidInstanceName } from "../../identifiers/validate.js";
@@ -26,6 +27,7 @@ export function register(program: Command): Command {
     .command("edit")
     .usage("INSTANCE|FILE.yaml")
     .summary("Edit an instance of Lima or a template")
+    .helpGroup(BASIC_GROUP)
     .description("Edit an instance of Lima or a template")
     .argument("[instance]");
   boolFlag(cmd, "--start", "Start the instance after editing");

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
+import { ADVANCED_GROUP } from "../help.js";
 import path from "node:path";
 import type { Command } from "commander";
 import { writeCloudConfig } from "../../cidata/index.js";
@@ -18,6 +19,7 @@ export function register(program: Command): Command {
     .command("factory-reset")
     .usage("INSTANCE")
     .summary("Factory reset an instance of Lima")
+    .helpGroup(ADVANCED_GROUP)
     .description("Factory reset an instance of Lima")
     .argument("[instance]");
   cmd.action(async () => {

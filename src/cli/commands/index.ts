@@ -39,6 +39,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ["yq"], load: () => import("./yq.js") },
   { names: ["completion", "__complete", "__completeNoDesc"], load: () => import("./completion.js"), needsTree: true },
   { names: ["hostagent"], load: () => import("./hostagent.js") },
+  { names: ["generate-doc"], load: () => import("./generate-doc.js"), needsTree: true },
+  { names: ["generate-jsonschema"], load: () => import("./generate-jsonschema.js") },
+  { names: ["yq-restrictions"], load: () => import("./yq-restrictions.js") },
 ];
 
 /** Global flags that take a value as the next argument (`--log-level debug`). */

@@ -1,4 +1,5 @@
 import { guestAgentBinaryPath } from "../../guestagent/binary.js";
+import { ADVANCED_GROUP } from "../help.js";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadYAML, toJSONObject } from "../../config/index.js";
@@ -7,7 +8,8 @@ import { limaHome } from "../../store/dirnames.js";
 import { ConfigDir, UserPrivateKey } from "../../store/filenames.js";
 import { hostArch, hostOS } from "../../config/host.js";
 import { listTemplates, readTemplate } from "../../templates/index.js";
-import { packageRoot, shareDir } from "../../util/pkgroot.js";
+import { shareDir } from "../../util/pkgroot.js";
+import { discoverPlugins, libexecLimaDirs } from "../../plugins/plugins.js";
 import { VERSION_WITH_V } from "../../version.js";
 import { colorize, evaluateJSON } from "../../yq/index.js";
 import { outputIsTTY } from "../../util/tty.js";
@@ -44,8 +46,8 @@ export function limaInfo(): Record<string, unknown> {
     hostOS: hostOS(),
     hostArch: hostArch(),
     identityFile: path.join(limaHome(), ConfigDir, UserPrivateKey),
-    plugins: [],
-    libexecPaths: [path.join(packageRoot(), "libexec", "lima")],
+    plugins: discoverPlugins(),
+    libexecPaths: libexecLimaDirs(),
     sharePaths: [shareDir()],
   };
 }
@@ -54,6 +56,7 @@ export function register(program: Command): Command {
   const cmd = program
     .command("info")
     .summary("Show diagnostic information")
+    .helpGroup(ADVANCED_GROUP)
     .description("Show diagnostic information")
     .option("--yq <expr>", "Apply yq expression to the output", ".")
     .argument("[args...]");

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { BASIC_GROUP } from "../help.js";
 import { bytesSize } from "../../config/size.js";
 import { logger } from "../../log/logger.js";
 import { InvalidInstanceNameError } from "../../identifiers/validate.js";
@@ -31,6 +32,7 @@ export function register(program: Command): Command {
     .alias("ls")
     .usage("[flags] [INSTANCE]...")
     .summary("List instances of Lima")
+    .helpGroup(BASIC_GROUP)
     .description("List instances of Lima.")
     .argument("[instance...]")
     .option("-f, --format <format>", "output format, one of: json, yaml, table, go-template")

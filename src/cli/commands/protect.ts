@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from "node:fs";
+import { ADVANCED_GROUP } from "../help.js";
 import path from "node:path";
 import type { Command } from "commander";
 import { logger } from "../../log/logger.js";
@@ -12,6 +13,7 @@ export function register(program: Command): Command {
     .command("protect")
     .usage("INSTANCE [INSTANCE, ...]")
     .summary("Protect an instance to prohibit accidental removal")
+    .helpGroup(ADVANCED_GROUP)
     .description("Protect an instance to prohibit accidental removal\nThe instance is not being protected against removal via `/bin/rm`, Finder, etc.")
     .argument("[instance...]")
     .action(async () => {

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { ADVANCED_GROUP } from "../help.js";
 import path from "node:path";
 import type { Command } from "commander";
 import type { LimaYAML } from "../../config/types.js";
@@ -50,7 +51,7 @@ async function referencedKeys(): Promise<Set<string>> {
 }
 
 export function register(program: Command): Command {
-  const cmd = program.command("prune").summary("Prune garbage objects").description("Prune garbage objects").argument("[args...]");
+  const cmd = program.command("prune").summary("Prune garbage objects").helpGroup(ADVANCED_GROUP).description("Prune garbage objects").argument("[args...]");
   boolFlag(cmd, "--keep-referred", "Keep objects that are referred by some instances or templates");
   cmd.action(async (_a: string[], opts: { keepReferred?: boolean }) => {
     checkArgs(cmd, cmd.args, 0, 0);

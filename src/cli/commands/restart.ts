@@ -1,4 +1,5 @@
 import path from "node:path";
+import { BASIC_GROUP } from "../help.js";
 import type { Command } from "commander";
 import { DEFAULT_TIMEOUT_MS, startInstance } from "../../instance/start.js";
 import { stopForcibly, stopGracefully } from "../../instance/stop.js";
@@ -13,7 +14,7 @@ import { warnUnimplementedFields } from "../unimplemented.js";
 import { editInstanceYAML } from "../yamledit.js";
 
 export function register(program: Command): Command {
-  const cmd = program.command("restart").usage("INSTANCE").summary("Restart a running instance").description("Restart a running instance").argument("[instance]");
+  const cmd = program.command("restart").usage("INSTANCE").summary("Restart a running instance").helpGroup(BASIC_GROUP).description("Restart a running instance").argument("[instance]");
   boolFlag(cmd, "-f, --force", "Force stop and restart the instance");
   boolFlag(cmd, "--progress", "Show provision script progress by tailing cloud-init logs");
   registerEditFlags(cmd);

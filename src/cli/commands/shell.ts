@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { BASIC_GROUP } from "../help.js";
 import { realpathSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,6 +32,7 @@ export function register(program: Command): Command {
     .command("shell")
     .usage("[flags] INSTANCE [COMMAND...]")
     .summary("Execute shell in Lima")
+    .helpGroup(BASIC_GROUP)
     .description("Execute shell in Lima")
     .argument("[args...]")
     .passThroughOptions()

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { ADVANCED_GROUP } from "../help.js";
 import { logger } from "../../log/logger.js";
 import { sshAddressOf, sshOpts } from "../../sshutil/sshutil.js";
 import { LimaError } from "../../util/errors.js";
@@ -14,8 +15,9 @@ export function register(program: Command): Command {
   const cmd = program
     .command("show-ssh")
     .usage("[flags] INSTANCE")
-    .summary("Show the ssh command line (DEPRECATED; use `ssh -F` instead)")
-    .description("Show the ssh command line (DEPRECATED; use `ssh -F` instead)")
+    .summary("Show the SSH command line (DEPRECATED; use `ssh -F` instead)")
+    .helpGroup(ADVANCED_GROUP)
+    .description("Show the SSH command line (DEPRECATED; use `ssh -F` instead)")
     .argument("[instance]")
     .option("-f, --format <format>", "Format: cmd, args, options, config", "cmd");
   cmd.action(async (_a: string | undefined, opts: { format: string }) => {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { BASIC_GROUP } from "../help.js";
 import { DEFAULT_TIMEOUT_MS, startInstance } from "../../instance/start.js";
 import { LimaError } from "../../util/errors.js";
 import { boolFlag, checkArgs } from "../flags.js";
@@ -26,6 +27,7 @@ export function register(program: Command): Command {
     .command("start")
     .usage("[flags] NAME|FILE.yaml|URL")
     .summary("Start an instance of Lima")
+    .helpGroup(BASIC_GROUP)
     .description("Start an instance of Lima. If the instance does not exist, open an editor for creating new one, with name \"default\"")
     .argument("[instance]")
     .option("--timeout <duration>", "Duration to wait for the instance to be running before timing out", "10m0s");

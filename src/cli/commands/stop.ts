@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { BASIC_GROUP } from "../help.js";
 import { stopForcibly, stopGracefully } from "../../instance/stop.js";
 import { inspect } from "../../store/store.js";
 import { joinErrors } from "../../util/errors.js";
@@ -9,6 +10,7 @@ export function register(program: Command): Command {
     .command("stop")
     .usage("[flags] INSTANCE [INSTANCE, ...]")
     .summary("Stop an instance")
+    .helpGroup(BASIC_GROUP)
     .description("Stop an instance")
     .argument("[instances...]");
   boolFlag(cmd, "-f, --force", "Force stop the instance");

@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { ADVANCED_GROUP } from "../help.js";
 import type { Command } from "commander";
 import YAML from "yaml";
 import { templateCopy, transformCustomURL } from "../../templates/index.js";
@@ -23,7 +24,7 @@ function writeOutput(dest: string, text: string): void {
 }
 
 export function register(program: Command): Command {
-  const tmpl = program.command("template").alias("tmpl").summary("Lima template management (EXPERIMENTAL)").description("Lima template management (EXPERIMENTAL)");
+  const tmpl = program.command("template").alias("tmpl").summary("Lima template management (EXPERIMENTAL)").helpGroup(ADVANCED_GROUP).description("Lima template management (EXPERIMENTAL)");
 
   const copy = tmpl.command("copy").usage("[OPTIONS] TEMPLATE [DEST]").summary("Copy template").description("Copy a template, optionally embedding its bases and filling defaults").argument("[args...]");
   boolFlag(copy, "--embed", "Embed external dependencies into template");
@@ -44,7 +45,7 @@ export function register(program: Command): Command {
 
   defineValidate(tmpl.command("validate"));
 
-  const yq = tmpl.command("yq").usage("TEMPLATE EXPR").summary("Query template").description("Query a template filled with defaults, using a yq expression").argument("[args...]");
+  const yq = tmpl.command("yq").usage("TEMPLATE EXPR").summary("Query template expressions").description("Query a template filled with defaults, using a yq expression").argument("[args...]");
   yq.action(async () => {
     checkArgs(yq, yq.args, 2, 2);
     const [locator = "", expr = ""] = yq.args;

@@ -1,4 +1,5 @@
 import { existsSync, rmSync } from "node:fs";
+import { ADVANCED_GROUP } from "../help.js";
 import path from "node:path";
 import type { Command } from "commander";
 import { logger } from "../../log/logger.js";
@@ -12,6 +13,7 @@ export function register(program: Command): Command {
     .command("unprotect")
     .usage("INSTANCE [INSTANCE, ...]")
     .summary("Unprotect an instance")
+    .helpGroup(ADVANCED_GROUP)
     .description("Unprotect an instance")
     .argument("[instance...]")
     .action(async () => {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { ADVANCED_GROUP } from "../help.js";
 import { logger } from "../../log/logger.js";
 import { q } from "../../util/goquote.js";
 import { boolFlag, checkArgs } from "../flags.js";
@@ -23,5 +24,5 @@ export function defineValidate(cmd: Command): Command {
 }
 
 export function register(program: Command): Command {
-  return defineValidate(program.command("validate"));
+  return defineValidate(program.command("validate")).helpGroup(ADVANCED_GROUP);
 }

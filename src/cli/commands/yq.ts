@@ -8,7 +8,7 @@ export async function runYq(args: string[]): Promise<number> {
 
 export function register(program: Command): Command {
   return program
-    .command("yq")
+    .command("yq", { hidden: true }) // Lima's yq is a multi-call binary, not a listed command
     .summary("Query YAML/JSON/XML/CSV files")
     .description("Use `limactl yq` as yq (https://github.com/mikefarah/yq)")
     .allowUnknownOption()
