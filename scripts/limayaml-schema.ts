@@ -18,6 +18,11 @@ export const TYPES_FILE = fileURLToPath(new URL("../src/config/types.ts", import
 /** Lima's genschema lets these be written as a string too (a disk name, a base URL). */
 const ALSO_A_STRING = ["Disk"];
 
+/** invopop's nullable: one of the value's schema or null. */
+function nullable(schema: JSONSchema): JSONSchema {
+  return schema === true ? true : { oneOf: [schema, { type: "null" }] };
+}
+
 class Reflector {
   readonly defs = new Map<string, SchemaObject>();
 
@@ -75,10 +80,13 @@ class Reflector {
     const required: string[] = [];
     for (const prop of props) {
       const declared = this.checker.getNonNullableType(this.checker.getTypeOfSymbol(prop));
-      const schema = this.schemaOf(declared);
+      const optional = (prop.flags & ts.SymbolFlags.Optional) !== 0;
+      // An optional field is "unset" in Lima's YAML when absent or null (Go's nil pointer,
+      // `jsonschema:"nullable"`): templates write `cpus: null`.
+      const schema = optional ? nullable(this.schemaOf(declared)) : this.schemaOf(declared);
       const doc = ts.displayPartsToString(prop.getDocumentationComment(this.checker)).trim();
       properties[prop.getName()] = doc && typeof schema === "object" ? { ...schema, description: doc } : schema;
-      if (!(prop.flags & ts.SymbolFlags.Optional)) required.push(prop.getName());
+      if (!optional) required.push(prop.getName());
     }
     if (props.length === 0 && index) return { additionalProperties: this.schemaOf(index.type), type: "object" };
     const out: SchemaObject = { properties, additionalProperties: index ? this.schemaOf(index.type) : false, type: "object" };

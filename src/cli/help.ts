@@ -102,7 +102,8 @@ function distance(a: string, b: string): number {
 export function suggestionsFor(typed: string, commands: readonly HelpCommand[]): string[] {
   return [...commands]
     .sort(byName)
-    .filter((c) => !c.hidden && c.group !== HELP_TOPIC_GROUP)
+    // cobra counts neither its help command nor help topics as available commands.
+    .filter((c) => !c.hidden && c.group !== HELP_TOPIC_GROUP && c.name !== "help")
     .filter((c) => distance(typed, c.name) <= SUGGESTION_DISTANCE || c.name.toLowerCase().startsWith(typed.toLowerCase()))
     .map((c) => c.name);
 }

@@ -9,6 +9,8 @@ type SchemaObject = { [key: string]: unknown };
 interface Failure {
   at: string;
   message: string;
+  /** Why each alternative of a oneOf failed, shown indented below it. */
+  causes?: Failure[];
 }
 
 function typeName(value: unknown): string {
@@ -43,8 +45,10 @@ class Validator {
     if (typeof schema.$ref === "string") return this.check(this.resolve(schema.$ref), value, at);
     const failures: Failure[] = [];
     if (Array.isArray(schema.oneOf)) {
-      const matching = (schema.oneOf as JSONSchema[]).filter((s) => this.check(s, value, at).length === 0).length;
-      if (matching !== 1) failures.push({ at, message: matching === 0 ? "oneOf failed, none matched" : "oneOf failed, more than one matched" });
+      const results = (schema.oneOf as JSONSchema[]).map((s) => this.check(s, value, at));
+      const matching = results.filter((r) => r.length === 0).length;
+      if (matching === 0) failures.push({ at, message: "oneOf failed, none matched", causes: results.flat() });
+      if (matching > 1) failures.push({ at, message: "oneOf failed, more than one matched" });
     }
     if (typeof schema.type === "string" && !typeMatches(schema.type, value)) {
       return [...failures, { at, message: `got ${typeName(value)}, want ${schema.type}` }];
@@ -87,9 +91,13 @@ class Validator {
   }
 }
 
+function formatFailures(failures: readonly Failure[], indent: string): string[] {
+  return failures.flatMap((f) => [`${indent}- at ${quote(f.at)}: ${f.message}`, ...formatFailures(f.causes ?? [], `${indent}  `)]);
+}
+
 /** Undefined when `value` matches `schema`, else the failures as Lima's validator words them. */
 export function validateAgainstSchema(schema: SchemaObject, value: unknown, schemaURL: string): string | undefined {
   const failures = new Validator(schema).check(schema, value, "");
   if (failures.length === 0) return undefined;
-  return `jsonschema validation failed with ${quote(`${schemaURL}#`)}\n${failures.map((f) => `- at ${quote(f.at)}: ${f.message}`).join("\n")}`;
+  return `jsonschema validation failed with ${quote(`${schemaURL}#`)}\n${formatFailures(failures, "").join("\n")}`;
 }
