@@ -9,7 +9,7 @@ import type { Instance } from "../store/instance.js";
 import { logger } from "../log/logger.js";
 import { sshCommand } from "../sshutil/command.js";
 import { hostHasRsync, rsyncArgv, rsyncGuestPath, rsyncSplitsRemotePaths } from "../sshutil/rsync.js";
-import { shellQuote, sshArgs, sshOpts } from "../sshutil/sshutil.js";
+import { shellQuote, sshAddressOf, sshArgs, sshOpts } from "../sshutil/sshutil.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { select } from "./menu.js";
@@ -82,7 +82,7 @@ function exitStatus(code: number): string {
 /** Runs a shell command in the guest the way Lima's sync does (no `--`, the instance's options). */
 async function guestCommand(inst: Instance, command: string): Promise<void> {
   const [ssh, ...prefix] = sshCommand();
-  const args = [...prefix, ...sshArgs(sshOpts(inst.dir, inst.config ?? {})), "-p", String(inst.sshLocalPort ?? 0), "127.0.0.1", command];
+  const args = [...prefix, ...sshArgs(sshOpts(inst.dir, inst.config ?? {})), "-p", String(inst.sshLocalPort ?? 0), sshAddressOf(inst), command];
   const res = await run(ssh ?? "ssh", args, "inherit");
   if (res.code !== 0) throw new Error(exitStatus(res.code));
 }

@@ -3,7 +3,8 @@
 import path from "node:path";
 import { loadYAML, marshalConfig, validate } from "../config/index.js";
 import type { LimaYAML } from "../config/types.js";
-import { lookupDriver, driverNames } from "../driver/drivers.js";
+import { driverNames } from "../driver/drivers.js";
+import { fillDriverConfig } from "../instance/driverutil.js";
 import { limaHome } from "../store/dirnames.js";
 import { embed, readLocator } from "../templates/index.js";
 import { LimaError } from "../util/errors.js";
@@ -21,8 +22,7 @@ export async function loadTemplateFilled(locator: string, options: { defaultBase
   const embedded = await embed(tmpl, { embedAll: true, defaultBase: options.defaultBase });
   const pseudoPath = path.join(limaHome(), `${tmpl.name}.yaml`);
   const loaded = loadYAML(Buffer.from(embedded.bytes).toString("utf8"), pseudoPath, { warn: true });
-  const entry = lookupDriver(loaded.config.vmType ?? "");
-  entry?.create().fillConfig(loaded.config, pseudoPath);
+  await fillDriverConfig(loaded.config, pseudoPath);
   if (options.validate) {
     try {
       validate(loaded.config, { warn: true, lineOf: loaded.lineOf, filePath: tmpl.locator, registeredDrivers: driverNames() });

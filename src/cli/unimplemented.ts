@@ -1,22 +1,24 @@
 // The warnings of `create` and `start` about lima.yaml fields lima-ts does not act on yet.
 import { loadNetworkModes, unimplementedFields, type LimaYAML } from "../config/index.js";
-import { configuredDriver } from "../instance/driverutil.js";
+import { fillDriverConfig } from "../instance/driverutil.js";
 import { logger } from "../log/logger.js";
 import { limaHome } from "../store/dirnames.js";
+import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
+import path from "node:path";
 
 /** The config as the driver will run it (mountType and friends filled in), without touching `inst`. */
-function effectiveConfig(inst: Instance): LimaYAML {
-  const copy: Instance = { ...inst, config: structuredClone(inst.config ?? {}) };
+async function effectiveConfig(inst: Instance): Promise<LimaYAML> {
+  const config = structuredClone(inst.config ?? {});
   try {
-    configuredDriver(copy);
+    await fillDriverConfig(config, path.join(inst.dir, filenames.LimaYAML));
   } catch {
     // An unusable driver config is reported by start itself; warn about what was written.
   }
-  return copy.config ?? {};
+  return config;
 }
 
-export function warnUnimplementedFields(inst: Instance): void {
-  const messages = unimplementedFields(effectiveConfig(inst), { networkModes: loadNetworkModes(limaHome()) });
+export async function warnUnimplementedFields(inst: Instance): Promise<void> {
+  const messages = unimplementedFields(await effectiveConfig(inst), { networkModes: loadNetworkModes(limaHome()) });
   for (const message of messages) logger.warn(message);
 }

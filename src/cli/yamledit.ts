@@ -43,7 +43,7 @@ export async function validateEditedInstanceYAML(text: string, file: string, ins
     validate(loaded.config, { warn: true, lineOf: loaded.lineOf, filePath: file, registeredDrivers: driverNames() });
     if (inst) {
       const candidate: Instance = { ...inst, config: loaded.config, vmType: loaded.config.vmType ?? inst.vmType };
-      await configuredDriver(candidate).validate();
+      await (await configuredDriver(candidate)).driver.validate();
       checkNoDiskShrink(inst, loaded.config.disk);
     }
   } catch (err) {

@@ -28,12 +28,12 @@ const internal = new Map<string, DriverEntry>();
 let external: Map<string, DriverEntry> | undefined;
 let externalFactory: ((name: string, program: string) => Driver) | undefined;
 
-function internalDisabled(name: string): boolean {
+export function internalDriverDisabled(name: string): boolean {
   return (process.env[EXTERNAL_DRIVERS_ENV] ?? "").split(",").some((n) => n.trim() === name);
 }
 
 export function registerInternal(entry: DriverEntry): void {
-  if (internalDisabled(entry.name)) return;
+  if (internalDriverDisabled(entry.name)) return;
   if (!internal.has(entry.name)) internal.set(entry.name, entry);
 }
 

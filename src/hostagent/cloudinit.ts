@@ -65,6 +65,8 @@ export class CloudInitTracker {
 }
 
 export interface CloudInitWatch {
+  /** Where the guest's sshd is reached (the driver's SSH address). */
+  address: string;
   port: number;
   opts: readonly string[];
   /** Ends the watch (the host agent stops). */
@@ -97,7 +99,7 @@ export async function watchCloudInitProgress(w: CloudInitWatch): Promise<void> {
 }
 
 function follow(w: CloudInitWatch, tracker: CloudInitTracker, signal: AbortSignal): Promise<void> {
-  const args = [...sshArgs(w.opts), "-p", String(w.port), "127.0.0.1", "--", `sh -c ${shellQuote(FOLLOW_SCRIPT)}`];
+  const args = [...sshArgs(w.opts), "-p", String(w.port), w.address, "--", `sh -c ${shellQuote(FOLLOW_SCRIPT)}`];
   return new Promise((resolve, reject) => {
     const child = spawn("ssh", args, { stdio: ["ignore", "pipe", "ignore"], signal, killSignal: "SIGKILL" });
     child.on("error", (err) => {
@@ -117,7 +119,7 @@ function follow(w: CloudInitWatch, tracker: CloudInitTracker, signal: AbortSigna
 }
 
 async function emitLastLines(w: CloudInitWatch, tracker: CloudInitTracker, signal: AbortSignal): Promise<void> {
-  const args = [...sshArgs(w.opts), "-p", String(w.port), "127.0.0.1", "--", `sudo tail -n ${TAIL_LINES} /var/log/cloud-init-output.log`];
+  const args = [...sshArgs(w.opts), "-p", String(w.port), w.address, "--", `sudo tail -n ${TAIL_LINES} /var/log/cloud-init-output.log`];
   const res = await runSSH(args, undefined, TAIL_TIMEOUT_MS, signal);
   if (res.code !== 0) return;
   for (const line of res.stdout.split("\n")) {

@@ -14,6 +14,8 @@ import { q } from "../util/goquote.js";
 const COPY_TIMEOUT_MS = 5 * 60_000;
 
 export interface GuestTarget {
+  /** Where the guest's sshd is reached (the driver's SSH address). */
+  address: string;
   port: number;
   opts: readonly string[];
   signal?: AbortSignal;
@@ -27,7 +29,7 @@ interface GuestRead {
 }
 
 function readGuestFile(t: GuestTarget, command: string[]): Promise<GuestRead> {
-  const args = [...sshArgs(t.opts), "-p", String(t.port), "127.0.0.1", "--", command.map(shellQuote).join(" ")];
+  const args = [...sshArgs(t.opts), "-p", String(t.port), t.address, "--", command.map(shellQuote).join(" ")];
   return new Promise((resolve) => {
     const child = spawn("ssh", args, { stdio: ["ignore", "pipe", "pipe"], signal: t.signal, timeout: COPY_TIMEOUT_MS, killSignal: "SIGKILL" });
     const chunks: Buffer[] = [];

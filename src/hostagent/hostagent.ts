@@ -7,7 +7,7 @@ import path from "node:path";
 import type http from "node:http";
 import { generateCidata } from "../cidata/index.js";
 import { loadNetworkModes } from "../config/index.js";
-import type { Driver } from "../driver/driver.js";
+import type { Driver, DriverInfo } from "../driver/driver.js";
 import { configuredDriver } from "../instance/driverutil.js";
 import { hostResolverHosts, type HostResolver, startHostResolver } from "../hostresolver/index.js";
 import { logger } from "../log/logger.js";
@@ -21,7 +21,8 @@ import { inspect } from "../store/store.js";
 import { forwardSSH } from "../portfwd/sshforwarder.js";
 import { PortForwarder } from "../portfwd/index.js";
 import { executeScript } from "../sshutil/exec.js";
-import { publicKeys, sshArgs, sshOpts, writeSSHConfig } from "../sshutil/sshutil.js";
+import { DEFAULT_SSH_ADDRESS, publicKeys, type SSHEndpoint, sshArgs, sshOpts, writeSSHConfig } from "../sshutil/sshutil.js";
+import { firstOf } from "../util/channel.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { serveAPI } from "./api.js";
@@ -119,6 +120,8 @@ class HostAgent {
   private readonly abort = new AbortController();
   private server?: http.Server;
   private driver?: Driver;
+  /** 127.0.0.1 and the forwarded port until a driver with a dynamic address says otherwise. */
+  private endpoint: SSHEndpoint = { address: DEFAULT_SSH_ADDRESS, port: 0 };
   private hostResolver?: HostResolver;
   private portForwarder?: PortForwarder;
   private guestAgent?: GuestAgentLink;
@@ -146,10 +149,13 @@ class HostAgent {
   }
 
   async run(): Promise<void> {
-    const port = (this.config.ssh?.localPort ?? 0) > 0 ? (this.config.ssh?.localPort ?? 0) : await freeTCPPort();
-    this.inst = { ...this.inst, sshLocalPort: port };
-    this.driver = configuredDriver(this.inst);
-    const info = this.driver.info();
+    const chosenPort = (this.config.ssh?.localPort ?? 0) > 0 ? (this.config.ssh?.localPort ?? 0) : await freeTCPPort();
+    const { driver, info, instance } = await configuredDriver(this.inst, chosenPort);
+    this.driver = driver;
+    this.inst = instance;
+    // A driver with a port of its own (features.staticSSHPort) keeps it.
+    const port = instance.sshLocalPort || chosenPort;
+    this.endpoint = { address: DEFAULT_SSH_ADDRESS, port };
     this.hostResolver = await this.startHostResolver();
     const { iid } = await generateCidata(this.inst, {
       sshLocalPort: port,
@@ -164,24 +170,36 @@ class HostAgent {
       noCloudInit: info.features.noCloudInit,
       rosettaEnabled: false,
       rosettaBinFmt: false,
-      driverBootScripts: await this.driver.bootScripts(),
+      driverBootScripts: await driver.bootScripts(),
     });
-    writeSSHConfig(this.inst.dir, this.inst.name, this.config, port);
+    writeSSHConfig(this.inst.dir, this.inst.name, this.config, this.endpoint);
     this.server = await serveAPI(this.options.socket, () => ({ sshLocalPort: port }));
     if (this.stop.isRequested) return this.shutdown(undefined, await this.stop.requested);
-    const started = await this.driver.start();
+    const started = await driver.start();
+    // However the driver reports the end (an error, or the stream ending), the host agent stops.
+    const vmExited = firstOf(started.errors).then((err) => err ?? new LimaError("the VM exited"));
+    await this.reachSSH(driver, info);
     this.events.emit({ sshLocalPort: port });
     // Asked to stop while the VM was starting: the guest has not run yet, so nothing is lost by killing it.
     if (this.stop.isRequested) {
       this.forceStop = true;
       return this.shutdown(undefined, await this.stop.requested);
     }
-    const routines = this.stopOnFailure(this.runRoutines(port, iid));
-    const exitReason = await Promise.race([started.exited.then((err) => err ?? new LimaError("the VM exited")), this.stop.requested]);
+    const routines = this.stopOnFailure(this.runRoutines(iid));
+    const exitReason = await Promise.race([vmExited, this.stop.requested]);
     this.abort.abort();
     await routines;
     if (exitReason instanceof Error) return this.shutdown(exitReason);
     return this.shutdown(undefined, exitReason);
+  }
+
+  /** Lima's order after Start: the driver's SSH set-up, then its address when only it knows it. */
+  private async reachSSH(driver: Driver, info: DriverInfo): Promise<void> {
+    await driver.additionalSetupForSSH();
+    if (!info.features.dynamicSSHAddress) return;
+    this.endpoint = { ...this.endpoint, address: await driver.sshAddress() };
+    logger.info(`SSH address of the VM: ${this.endpoint.address}`);
+    writeSSHConfig(this.inst.dir, this.inst.name, this.config, this.endpoint);
   }
 
   /**
@@ -210,9 +228,11 @@ class HostAgent {
     }
   }
 
-  private async runRoutines(port: number, iid: string): Promise<void> {
+  private async runRoutines(iid: string): Promise<void> {
     const opts = sshOpts(this.inst.dir, this.config);
-    const runner = { port, opts, retries: REQUIREMENT_RETRIES, intervalMs: REQUIREMENT_RETRY_MS, signal: this.abort.signal };
+    const endpoint = this.endpoint;
+    const { port } = endpoint;
+    const runner = { ...endpoint, opts, retries: REQUIREMENT_RETRIES, intervalMs: REQUIREMENT_RETRY_MS, signal: this.abort.signal };
     const essential = await runRequirements("essential", essentialRequirements(this.config, iid), runner);
     if (this.abort.signal.aborted) return;
     if (essential.length > 0) {
@@ -221,29 +241,30 @@ class HostAgent {
       this.stop.request(essential);
       return;
     }
-    const mountErrors = await this.mountReverseSSHFS(port, opts);
+    const mountErrors = await this.mountReverseSSHFS(endpoint, opts);
     this.portForwarder = new PortForwarder({
       instDir: this.inst.dir,
       instName: this.inst.name,
       rules: this.config.portForwards ?? [],
       sshLocalPort: port,
+      sshAddress: endpoint.address,
       sshArgs: sshArgs(opts),
       client: () => this.guestAgent?.current(),
       emit: (portForward) => this.events.emitWith({ portForward }),
     });
     await this.portForwarder.forwardStatic();
     const withGuestAgent = !this.config.plain && (this.config.os ?? "Linux") === "Linux";
-    if (withGuestAgent) await this.startGuestAgentLink(port, opts);
+    if (withGuestAgent) await this.startGuestAgentLink(endpoint, opts);
     if (withGuestAgent && this.config.mountInotify === true) await this.startMountInotify();
     if (withGuestAgent && this.options.progress) {
-      this.cloudInitWatch = watchCloudInitProgress({ port, opts, signal: this.abort.signal, emit: (cloudInitProgress) => this.events.emitWith({ cloudInitProgress }) });
+      this.cloudInitWatch = watchCloudInitProgress({ ...endpoint, opts, signal: this.abort.signal, emit: (cloudInitProgress) => this.events.emitWith({ cloudInitProgress }) });
     }
     const optional = await runRequirements("optional", optionalRequirements(this.config, iid, path.join(this.inst.dir, filenames.LimaYAML)), runner);
     if (withGuestAgent) optional.push(...(await this.waitForGuestAgent()));
     const final = await runRequirements("final", [...finalRequirements(iid, this.config, path.join(this.inst.dir, filenames.LimaYAML)), ...mountRequirements(this.config, path.join(this.inst.dir, filenames.LimaYAML))], runner);
     if (this.abort.signal.aborted) return;
-    await this.warnBootFailures(port, opts, iid);
-    const copied = await this.copyToHost(port, opts);
+    await this.warnBootFailures(endpoint, opts, iid);
+    const copied = await this.copyToHost(endpoint, opts);
     if (this.abort.signal.aborted) return;
     const errors = [...mountErrors, ...optional, ...final, ...copied];
     this.events.emit({ running: true, sshLocalPort: port, ...(errors.length > 0 ? { degraded: true, errors } : {}) });
@@ -253,17 +274,17 @@ class HostAgent {
    * Lima says nothing of a failed provisioning script (the boot goes on, the instance is READY):
    * `limactl start` at least warns, with the log to read.
    */
-  private async warnBootFailures(port: number, opts: string[], iid: string): Promise<void> {
-    const res = await executeScript(port, opts, bootFailureReportsScript(iid), BOOT_REPORTS_TIMEOUT_MS, this.abort.signal);
+  private async warnBootFailures(endpoint: SSHEndpoint, opts: string[], iid: string): Promise<void> {
+    const res = await executeScript(endpoint, opts, bootFailureReportsScript(iid), BOOT_REPORTS_TIMEOUT_MS, this.abort.signal);
     const warning = bootFailureWarning(res.code === 0 ? res.stdout : "");
     if (warning) logger.warn(warning);
   }
 
   /** After the requirements, as Lima: a failed copy makes the instance degraded. */
-  private async copyToHost(port: number, opts: string[]): Promise<string[]> {
+  private async copyToHost(endpoint: SSHEndpoint, opts: string[]): Promise<string[]> {
     const errors: string[] = [];
     for (const rule of this.config.copyToHost ?? []) {
-      const err = await copyToHost({ port, opts, signal: this.abort.signal }, rule);
+      const err = await copyToHost({ ...endpoint, opts, signal: this.abort.signal }, rule);
       if (err) errors.push(err);
     }
     this.copiedToHost = true;
@@ -271,23 +292,23 @@ class HostAgent {
   }
 
   /** `mountType: reverse-sshfs` (not plain): every mount, before the port forwards, as Lima; failures make the instance degraded. */
-  private async mountReverseSSHFS(port: number, opts: string[]): Promise<string[]> {
+  private async mountReverseSSHFS(endpoint: SSHEndpoint, opts: string[]): Promise<string[]> {
     const mounts = this.config.mounts ?? [];
     if (this.config.mountType !== "reverse-sshfs" || this.config.plain || mounts.length === 0) return [];
-    this.reverseSSHFS = new ReverseSSHFS({ sshArgs: sshArgs(opts), address: "127.0.0.1", port }, this.abort.signal);
+    this.reverseSSHFS = new ReverseSSHFS({ sshArgs: sshArgs(opts), ...endpoint }, this.abort.signal);
     return this.reverseSSHFS.mountAll(mounts);
   }
 
   /** Lima's GA watcher: `ga.sock` forwarded over SSH (when the driver wants it), events to the port forwarder, time sync. */
-  private async startGuestAgentLink(port: number, opts: string[]): Promise<void> {
+  private async startGuestAgentLink(endpoint: SSHEndpoint, opts: string[]): Promise<void> {
     const driver = this.driver;
     if (!driver || !this.portForwarder) return;
     const forwarder = this.portForwarder;
-    const target = { sshArgs: sshArgs(opts), address: "127.0.0.1", port };
+    const target = { sshArgs: sshArgs(opts), ...endpoint };
     const gaSock = path.join(this.inst.dir, filenames.GuestAgentSock);
     // forwardSSH removes the host socket after a cancel, even a failed one.
     const cancel = (): Promise<void> => forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "cancel", false).catch(() => undefined);
-    const forward = driver.forwardGuestAgent()
+    const forward = (await driver.forwardGuestAgent())
       ? async (): Promise<void> => {
           await cancel();
           await forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "forward", false);
@@ -303,7 +324,7 @@ class HostAgent {
     const link = this.guestAgent;
     void link.run();
     void runTimeSync(() => link.current(), link.alive, this.abort.signal);
-    if (!driver.info().features.skipSocketForwarding) await forwarder.forwardSockets();
+    if (!(await driver.info()).features.skipSocketForwarding) await forwarder.forwardSockets();
   }
 
   /** Host changes under writable mounts → the guest agent (which touches the guest path). */

@@ -223,6 +223,8 @@ ${checks.join("\n")}
 const SCRIPT_TIMEOUT_MS = 30_000;
 
 export interface RequirementRunner {
+  /** Where the guest's sshd is reached (the driver's SSH address). */
+  address: string;
   port: number;
   opts: readonly string[];
   retries: number;
@@ -259,11 +261,11 @@ async function waitFor(req: Requirement, r: RequirementRunner): Promise<string |
   let last = "";
   let bootOverAt: number | undefined;
   for (let i = 0; i < r.retries && !r.signal.aborted; i++) {
-    const res = await executeScript(r.port, opts, req.script, SCRIPT_TIMEOUT_MS, r.signal);
+    const res = await executeScript(r, opts, req.script, SCRIPT_TIMEOUT_MS, r.signal);
     if (res.code === 0) return undefined;
     last = `${res.stderr.trim()}${res.stdout.trim() ? `\n${res.stdout.trim()}` : ""}`;
     if (res.code === HOPELESS_EXIT) return `failed to satisfy the requirement ${JSON.stringify(req.description)}, and it cannot be satisfied any more:\n${last}`;
-    if (req.afterBoot && bootOverAt === undefined && (await executeScript(r.port, opts, bootOverScript(req.afterBoot.iid), SCRIPT_TIMEOUT_MS, r.signal)).code === 0) {
+    if (req.afterBoot && bootOverAt === undefined && (await executeScript(r, opts, bootOverScript(req.afterBoot.iid), SCRIPT_TIMEOUT_MS, r.signal)).code === 0) {
       bootOverAt = Date.now();
     }
     if (req.afterBoot && bootOverAt !== undefined && Date.now() - bootOverAt >= req.afterBoot.graceMs) {

@@ -75,7 +75,7 @@ export async function createInstance(name: string, templateText: string, options
   }
   try {
     const inst = await inspect(name);
-    const driver = configuredDriver(inst);
+    const { driver } = await configuredDriver(inst);
     await driver.validate();
     await writeCloudConfig(inst);
     await driver.create();

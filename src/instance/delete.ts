@@ -12,7 +12,7 @@ export async function deleteInstance(inst: Instance, force: boolean): Promise<vo
   stopForcibly(inst);
   if (!inst.errors?.length) {
     try {
-      await configuredDriver(inst).delete();
+      await (await configuredDriver(inst)).driver.delete();
     } catch (err) {
       if (!force) throw err;
     }

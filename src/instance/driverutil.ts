@@ -1,14 +1,51 @@
-// Looking up and configuring the driver of an instance (Lima's driverutil.CreateConfiguredDriver).
-import type { Driver } from "../driver/driver.js";
-import { lookupDriver } from "../driver/drivers.js";
+// Looking up and configuring the driver of an instance (Lima: driverutil.CreateConfiguredDriver).
+// Callers get the driver, its Info and the instance as the driver configured it, and never learn
+// whether the driver runs in this process or as an external program.
+import type { LimaYAML } from "../config/types.js";
+import type { Driver, DriverInfo } from "../driver/driver.js";
+import { driverNames, lookupDriver } from "../driver/drivers.js";
 import type { Instance } from "../store/instance.js";
 import { LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 
-export function configuredDriver(inst: Instance): Driver {
+export interface ConfiguredDriver {
+  driver: Driver;
+  info: DriverInfo;
+  /** The instance after the driver's defaults (an external driver sends back a new record). */
+  instance: Instance;
+}
+
+function driverEntry(vmType: string) {
+  const entry = lookupDriver(vmType);
+  if (!entry) throw new LimaError(`vmType ${q(vmType)} is not a registered driver (known: ${driverNames().join(", ")})`);
+  return entry;
+}
+
+/**
+ * Configures the instance's driver. `sshLocalPort` is the host agent's chosen port: drivers whose
+ * port is their own (`features.staticSSHPort`) keep theirs.
+ */
+export async function configuredDriver(inst: Instance, sshLocalPort?: number): Promise<ConfiguredDriver> {
+  const driver = driverEntry(inst.vmType).create();
+  const info = await driver.info();
+  const wanted = sshLocalPort !== undefined && !info.features.staticSSHPort ? { ...inst, sshLocalPort } : inst;
+  const instance = await driver.configure(wanted);
+  // Info may depend on the configuration (e.g. instanceDir): ask again now that it is known.
+  return { driver, info: await driver.info(), instance };
+}
+
+/**
+ * Fills driver defaults into a config without an instance and without starting anything: only
+ * internal drivers can (Lima's protocol has no such call), external ones leave the config as is.
+ */
+export async function fillDriverConfig(config: LimaYAML, filePath: string): Promise<void> {
+  const entry = lookupDriver(config.vmType ?? "");
+  await entry?.create().fillConfig?.(config, filePath);
+}
+
+/** Lima: driverutil.InspectStatus. "" means: decide from the pid files. */
+export async function inspectStatus(inst: Instance): Promise<string> {
   const entry = lookupDriver(inst.vmType);
-  if (!entry) throw new LimaError(`vmType ${q(inst.vmType)} is not a registered driver`);
-  const driver = entry.create();
-  driver.configure(inst);
-  return driver;
+  if (!entry) throw new LimaError(`unknown or unsupported VM type: ${inst.vmType}`);
+  return entry.create().inspectStatus(inst);
 }

@@ -104,7 +104,7 @@ export interface Prepared {
 export async function prepareInstance(inst: Instance, options: { requireNerdctlArchive?: boolean } = {}): Promise<Prepared> {
   const config = inst.config;
   if (!config) throw new LimaError(`instance ${JSON.stringify(inst.name)} has no configuration`);
-  const driver = configuredDriver(inst);
+  const { driver } = await configuredDriver(inst);
   await driver.validate();
   await driver.create();
   await ensureImage(inst, config);

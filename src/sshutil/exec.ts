@@ -1,7 +1,7 @@
 // Running a script in the guest over SSH the way Lima's host agent does: the script goes on stdin,
 // its interpreter runs after the instance parameters (param.env) have been exported.
 import { spawn } from "node:child_process";
-import { shellQuote, sshArgs } from "./sshutil.js";
+import { shellQuote, type SSHEndpoint, sshArgs } from "./sshutil.js";
 
 export interface ExecResult {
   code: number;
@@ -49,7 +49,7 @@ export function runSSH(args: string[], input: string | undefined, timeoutMs: num
 }
 
 /** Runs `script` in the guest; resolves with its exit status and output. */
-export function executeScript(port: number, opts: readonly string[], script: string, timeoutMs = 60_000, signal?: AbortSignal): Promise<ExecResult> {
-  const args = [...sshArgs(opts), "-p", String(port), "127.0.0.1", "--", remoteInterpreter(script)];
+export function executeScript(target: SSHEndpoint, opts: readonly string[], script: string, timeoutMs = 60_000, signal?: AbortSignal): Promise<ExecResult> {
+  const args = [...sshArgs(opts), "-p", String(target.port), target.address, "--", remoteInterpreter(script)];
   return runSSH(args, script, timeoutMs, signal);
 }

@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import type { Instance } from "../store/instance.js";
 import { sshCommand } from "./command.js";
-import { shellQuote, sshArgs, sshOpts } from "./sshutil.js";
+import { shellQuote, sshAddressOf, sshArgs, sshOpts } from "./sshutil.js";
 
 export interface RsyncOptions {
   recursive: boolean;
@@ -32,7 +32,7 @@ export function rsyncRemoteShell(inst: Instance): string {
 
 /** A guest path as rsync names it. */
 export function rsyncGuestPath(inst: Instance, guestPath: string): string {
-  return `${inst.config?.user?.name ?? ""}@127.0.0.1:${guestPath}`;
+  return `${inst.config?.user?.name ?? ""}@${sshAddressOf(inst)}:${guestPath}`;
 }
 
 /** Lima's flag order: `-a`, verbosity, `-r`, extras, `-e SSH`, `--`, then the paths. */

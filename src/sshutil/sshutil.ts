@@ -134,14 +134,27 @@ export function disableControlMaster(opts: readonly string[]): string[] {
   return [...opts.filter((o) => !/^Control(Master|Path|Persist)=/.test(o)), "ControlMaster=no", "ControlPath=none", "ControlPersist=no"];
 }
 
-export function sshConfigText(instName: string, opts: readonly string[], port: number): string {
+/** Where the guest's sshd is reached: 127.0.0.1 and a forwarded port, or the driver's own address. */
+export interface SSHEndpoint {
+  address: string;
+  port: number;
+}
+
+export const DEFAULT_SSH_ADDRESS = "127.0.0.1";
+
+/** The instance's SSH address: 127.0.0.1 unless its driver reported another (Lima: inst.SSHAddress). */
+export function sshAddressOf(inst: { sshAddress?: string }): string {
+  return inst.sshAddress || DEFAULT_SSH_ADDRESS;
+}
+
+export function sshConfigText(instName: string, opts: readonly string[], port: number, address = DEFAULT_SSH_ADDRESS): string {
   const lines = [
     "# This SSH config file can be passed to 'ssh -F'.",
     "# This file is created by Lima, but not used by Lima itself currently.",
     "# Modifications to this file will be lost on restarting the Lima instance.",
     `Host lima-${instName}`,
   ];
-  for (const o of [...opts, "Hostname=127.0.0.1", `Port=${port}`]) {
+  for (const o of [...opts, `Hostname=${address}`, `Port=${port}`]) {
     if (/[\r\n]/.test(o)) throw new LimaError(`SSH option ${JSON.stringify(o)} contains a line break`);
     const eq = o.indexOf("=");
     lines.push(`  ${o.slice(0, eq)} ${o.slice(eq + 1)}`);
@@ -149,10 +162,10 @@ export function sshConfigText(instName: string, opts: readonly string[], port: n
   return `${lines.join("\n")}\n`;
 }
 
-export function writeSSHConfig(instDir: string, instName: string, config: LimaYAML, port: number): void {
+export function writeSSHConfig(instDir: string, instName: string, config: LimaYAML, endpoint: SSHEndpoint): void {
   const file = path.join(instDir, filenames.SSHConfig);
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, sshConfigText(instName, sshOpts(instDir, config), port), { mode: 0o600 });
+  writeFileSync(tmp, sshConfigText(instName, sshOpts(instDir, config), endpoint.port, endpoint.address), { mode: 0o600 });
   renameSync(tmp, file);
 }
 

@@ -15,6 +15,7 @@ import { instanceDir, limaHome } from "./dirnames.js";
 import * as filenames from "./filenames.js";
 import type { Instance, Status } from "./instance.js";
 import { readPidFile } from "./pidfile.js";
+import { internalDriverDisabled } from "../driver/registry.js";
 
 /** Instance names: non-hidden, non-underscore directories of $LIMA_HOME, sorted bytewise. */
 export function instanceNames(): string[] {
@@ -187,15 +188,34 @@ export async function inspect(name: string): Promise<Instance> {
     }
   }
   if (!inst.sshLocalPort && entries.has(filenames.SSHConfig)) inst.sshLocalPort = sshPortFromConfig(dir);
-  try {
-    inst.driverPID = pidIn(filenames.pidFile(inst.vmType));
-  } catch (err) {
-    errors.push(errorMessage(err));
+  const driverStatus = await inspectDriverStatus(inst, errors);
+  if (driverStatus === "") {
+    try {
+      inst.driverPID = pidIn(filenames.pidFile(inst.vmType));
+    } catch (err) {
+      errors.push(errorMessage(err));
+    }
   }
-  inst.status = computeStatus(inst, errors);
+  inst.status = errors.length > 0 ? "Broken" : driverStatus || computeStatus(inst, errors);
   await renderMessage(inst, config, errors);
   if (errors.length > 0) inst.errors = errors;
   return inst;
+}
+
+/**
+ * The driver's own view of the status (Lima: driverutil.InspectStatus), or "" to decide from pid
+ * files. The internal QEMU driver always leaves it to the pid files, so `limactl list` does not
+ * load any driver code for it; other drivers are asked (an external one through its program).
+ */
+async function inspectDriverStatus(inst: Instance, errors: string[]): Promise<Status> {
+  if (inst.vmType === "qemu" && !internalDriverDisabled("qemu")) return "";
+  try {
+    const { inspectStatus } = await import("../instance/driverutil.js");
+    return (await inspectStatus(inst)) as Status;
+  } catch (err) {
+    errors.push(`failed to inspect status: ${errorMessage(err)}`);
+    return "";
+  }
 }
 
 function computeStatus(inst: Instance, errors: string[]): Status {

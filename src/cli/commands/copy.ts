@@ -5,7 +5,7 @@ import type { Instance } from "../../store/instance.js";
 import { isDebug, logger } from "../../log/logger.js";
 import { sshCommand } from "../../sshutil/command.js";
 import { hostHasRsync, rsyncArgv, rsyncGuestPath } from "../../sshutil/rsync.js";
-import { commonOpts, shellQuote, sshArgs, sshOpts } from "../../sshutil/sshutil.js";
+import { commonOpts, shellQuote, sshAddressOf, sshArgs, sshOpts } from "../../sshutil/sshutil.js";
 import { ExitCodeError, LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import { inspectExisting, stoppedInstanceError } from "../instances.js";
@@ -64,7 +64,7 @@ async function parsePath(arg: string): Promise<CopyPath> {
 /** Runs a command in the guest over the instance's SSH options; whether it exited 0. */
 function guestSucceeds(inst: Instance, command: string): boolean {
   const [ssh, ...prefix] = sshCommand();
-  const argv = [...prefix, ...sshArgs(sshOpts(inst.dir, inst.config ?? {})), "-p", String(inst.sshLocalPort), "127.0.0.1", "--", command];
+  const argv = [...prefix, ...sshArgs(sshOpts(inst.dir, inst.config ?? {})), "-p", String(inst.sshLocalPort), sshAddressOf(inst), "--", command];
   return spawnSync(ssh ?? "ssh", argv, { stdio: "ignore", timeout: GUEST_CHECK_TIMEOUT_MS }).status === 0;
 }
 
@@ -104,7 +104,7 @@ function scpArgs(paths: CopyPath[], recursive: boolean, verbose: boolean): strin
   const args = ["scp", ...sshArgs(opts), verbose ? "-v" : "-q", ...(recursive ? ["-r"] : []), "-3", "--"];
   for (const p of paths) {
     if (!p.instance) args.push(p.path);
-    else args.push(`scp://${remoteUser(p.instance)}@127.0.0.1:${p.instance.sshLocalPort}/${p.path}`);
+    else args.push(`scp://${remoteUser(p.instance)}@${sshAddressOf(p.instance)}:${p.instance.sshLocalPort}/${p.path}`);
   }
   return args;
 }

@@ -52,7 +52,7 @@ Examples:
     checkArgs(self, self.args, 0, 1);
     if (handleListFlags(self.opts())) return;
     const { instance } = await loadOrCreateInstance(self, self.args[0] ?? "", true);
-    warnUnimplementedFields(instance);
+    await warnUnimplementedFields(instance);
     await prepareInstance(instance);
     logger.info(`Run \`limactl start ${instance.name}\` to start the instance.`);
   });

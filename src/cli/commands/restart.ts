@@ -28,7 +28,7 @@ export function register(program: Command): Command {
     if (opts.force) stopForcibly(inst);
     else await stopGracefully(inst, true);
     const stopped = await inspect(inst.name);
-    warnUnimplementedFields(stopped);
+    await warnUnimplementedFields(stopped);
     await startInstance(stopped, { timeoutMs: DEFAULT_TIMEOUT_MS, debug: globals().debug, progress: opts.progress === true });
   });
   return cmd;

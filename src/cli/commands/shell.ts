@@ -8,7 +8,7 @@ import { logger } from "../../log/logger.js";
 import { inspect } from "../../store/store.js";
 import { sshCommand } from "../../sshutil/command.js";
 import { controlMasterExists, exitControlMaster, removeStaleControlMaster } from "../../sshutil/controlmaster.js";
-import { shellQuote, sshArgs, sshOpts } from "../../sshutil/sshutil.js";
+import { shellQuote, sshAddressOf, sshArgs, sshOpts } from "../../sshutil/sshutil.js";
 import { filterEnv } from "../../util/envfilter.js";
 import { ExitCodeError, LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
@@ -129,7 +129,7 @@ async function shell(args: string[], opts: ShellOptions): Promise<void> {
     "LogLevel=ERROR",
     "-p",
     String(inst.sshLocalPort ?? 0),
-    "127.0.0.1",
+    sshAddressOf(inst),
     "--",
     script,
   ];

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { logger } from "../../log/logger.js";
-import { sshOpts } from "../../sshutil/sshutil.js";
+import { sshAddressOf, sshOpts } from "../../sshutil/sshutil.js";
 import { LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import { checkArgs } from "../flags.js";
@@ -22,7 +22,7 @@ export function register(program: Command): Command {
     checkArgs(cmd, cmd.args, 1, 1);
     const inst = await inspectExisting(cmd.args[0] ?? "");
     logger.warn(`\`limactl show-ssh\` is deprecated. Instead, use \`ssh -F ${inst.dir}/ssh.config lima-${inst.name}\`.`);
-    const options = [...sshOpts(inst.dir, inst.config ?? {}), "Hostname=127.0.0.1", `Port=${inst.sshLocalPort ?? 0}`];
+    const options = [...sshOpts(inst.dir, inst.config ?? {}), `Hostname=${sshAddressOf(inst)}`, `Port=${inst.sshLocalPort ?? 0}`];
     for (const o of options) if (/[\r\n]/.test(o)) throw new LimaError(`option ${q(o)} contains a line break`);
     const host = `lima-${inst.name}`;
     switch (opts.format) {

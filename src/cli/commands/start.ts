@@ -38,7 +38,7 @@ export function register(program: Command): Command {
     const opts = cmd.opts<{ timeout: string; foreground?: boolean; progress?: boolean }>();
     const timeoutMs = opts.timeout ? parseDuration(opts.timeout) : DEFAULT_TIMEOUT_MS;
     const { instance } = await loadOrCreateInstance(cmd, cmd.args[0] ?? "", false);
-    if (instance.status !== "Running") warnUnimplementedFields(instance);
+    if (instance.status !== "Running") await warnUnimplementedFields(instance);
     await startInstance(instance, { timeoutMs, debug: globals().debug, foreground: opts.foreground === true, progress: opts.progress === true });
   });
   return cmd;

@@ -20,7 +20,8 @@ import { isProcessAlive, readPidFile } from "../../store/pidfile.js";
 import { LimaError, errorMessage, isErrno } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import type { SemVer } from "../../version.js";
-import type { Driver, StopOptions, DriverInfo, StartedVM } from "../driver.js";
+import type { Driver, DriverInfo, GuestAgentConnection, StartedVM, StopOptions } from "../driver.js";
+import { Channel } from "../../util/channel.js";
 import { checkCPUModel, chooseAccel, resolveCPUModel } from "./accel.js";
 import { FD_CONNECT_PATTERN, type QemuArgsInput, type QemuMountInput, type QemuNetworkInput, VIRTIO_PORT, buildQemuCommandLine } from "./cmdline.js";
 import { SUPPORTED_IMAGE_FORMATS, ensureDisk } from "./disk.js";
@@ -112,7 +113,7 @@ export class QemuDriver implements Driver {
 
   constructor(private readonly options: QemuDriverOptions = {}) {}
 
-  info(): DriverInfo {
+  async info(): Promise<DriverInfo> {
     const info: DriverInfo = { name: "qemu", vsockPort: 0, virtioPort: this.virtioPort(), features: {
       canRunGui: false,
       dynamicSSHAddress: false,
@@ -132,13 +133,14 @@ export class QemuDriver implements Driver {
     return process.platform === "win32" ? VIRTIO_PORT : "";
   }
 
-  configure(inst: Instance): void {
+  async configure(inst: Instance): Promise<Instance> {
     inst.config ??= {};
-    this.fillConfig(inst.config, path.join(inst.dir, filenames.LimaYAML));
+    await this.fillConfig(inst.config, path.join(inst.dir, filenames.LimaYAML));
     this.inst = inst;
+    return inst;
   }
 
-  fillConfig(config: LimaYAML, filePath: string): void {
+  async fillConfig(config: LimaYAML, filePath: string): Promise<void> {
     driverDefaultsQEMU(config, existingLimaVersion(path.dirname(filePath)), hostOS());
     validateQEMUConfig(config, hostOS());
   }
@@ -203,7 +205,12 @@ export class QemuDriver implements Driver {
     await this.waitForPidFile(vm);
     await this.waitForQMP(vm);
     if (input.os === "Windows" && !(config.firmware?.legacyBIOS ?? false)) void this.sendEnter();
-    return { exited: vm.ended.then((how) => (vm.stopping ? undefined : new LimaError(`QEMU exited unexpectedly (${how})${stderrSuffix(vm)}`))) };
+    const errors = new Channel<Error>();
+    void vm.ended.then((how) => {
+      if (!vm.stopping) errors.push(new LimaError(`QEMU exited unexpectedly (${how})${stderrSuffix(vm)}`));
+      errors.close();
+    });
+    return { errors };
   }
 
   async stop(options: StopOptions = {}): Promise<void> {
@@ -285,8 +292,12 @@ export class QemuDriver implements Driver {
     return (await this.qemuImgSnapshot("-l")).replace("Snapshot list:\n", "");
   }
 
-  forwardGuestAgent(): boolean {
+  async forwardGuestAgent(): Promise<boolean> {
     return this.virtioPort() === "";
+  }
+
+  async guestAgentConn(): Promise<GuestAgentConnection | undefined> {
+    return undefined;
   }
 
   async sshAddress(): Promise<string> {

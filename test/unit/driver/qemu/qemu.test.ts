@@ -12,6 +12,7 @@ import { lookupDriver } from "../../../../src/driver/registry.js";
 import { configureLogger } from "../../../../src/log/logger.js";
 import type { Instance } from "../../../../src/store/instance.js";
 import { isAlive, readFileOr } from "../../../helpers/process.js";
+import { firstOf } from "../../../../src/util/channel.js";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "qemu-drv-"));
 after(() => {
@@ -48,60 +49,60 @@ async function newInstance(status: Instance["status"] = "Stopped"): Promise<Inst
   };
 }
 
-function configured(inst: Instance, stopTimeoutMs = 1500, powerdownRepeatMs?: number): QemuDriver {
+async function configured(inst: Instance, stopTimeoutMs = 1500, powerdownRepeatMs?: number): Promise<QemuDriver> {
   const driver = new QemuDriver({ stopTimeoutMs, env, cacheDir: tmp, powerdownRepeatMs });
-  driver.configure(inst);
+  await driver.configure(inst);
   return driver;
 }
 
 const pidOf = (inst: Instance): number => Number(readFileSync(path.join(inst.dir, "qemu.pid"), "utf8").trim());
 
 describe("QemuDriver", () => {
-  it("is registered as qemu and describes itself", () => {
+  it("is registered as qemu and describes itself", async () => {
     const entry = lookupDriver("qemu");
     assert.equal(entry?.location, "internal");
     const driver = entry?.create();
     assert.ok(driver instanceof QemuDriver);
-    assert.deepEqual(driver.info(), {
+    assert.deepEqual((await driver.info()), {
       name: "qemu", vsockPort: 0, virtioPort: "",
       features: {
         canRunGui: false, dynamicSSHAddress: false, staticSSHPort: false, skipSocketForwarding: false, noCloudInit: false,
         rosettaEnabled: false, rosettaBinFmt: false, supportedImageFormats: ["qcow2", "raw", "vmdk", "vhdx"],
       },
     });
-    assert.equal(driver.forwardGuestAgent(), true);
+    assert.equal(await driver.forwardGuestAgent(), true);
   });
 
   it("fills QEMU defaults and validates mount types", async () => {
     const inst = await newInstance();
-    const driver = configured(inst);
+    const driver = await configured(inst);
     assert.equal(inst.config?.mountType, "9p");
     assert.equal(inst.config?.video?.vnc?.display, "127.0.0.1:0,to=9");
-    assert.equal(driver.info().instanceDir, inst.dir);
+    assert.equal((await driver.info()).instanceDir, inst.dir);
     assert.equal(await driver.inspectStatus(), "");
     assert.equal(await driver.sshAddress(), "127.0.0.1");
     await driver.validate();
     const bad = await newInstance();
     bad.config = { ...bad.config, mountType: "wsl2" };
-    assert.throws(() => configured(bad), /field `mountType` must be one of \[reverse-sshfs 9p virtiofs\] for QEMU driver on Linux, got `wsl2`/);
+    await assert.rejects(configured(bad), /field `mountType` must be one of \[reverse-sshfs 9p virtiofs\] for QEMU driver on Linux, got `wsl2`/);
     const old = await newInstance();
     writeFileSync(path.join(old.dir, "lima-version"), "v0.23.2");
-    configured(old);
+    await configured(old);
     assert.equal(old.config?.mountType, "reverse-sshfs");
     const unsupported = await newInstance();
     unsupported.config = { ...unsupported.config, mountTypesUnsupported: ["9p"] };
-    configured(unsupported);
+    await configured(unsupported);
     assert.equal(unsupported.config?.mountType, "reverse-sshfs");
     const noBinary = await newInstance();
     noBinary.config = { ...noBinary.config, arch: "riscv64" };
     const d = new QemuDriver({ env: { PATH: "/nonexistent" } });
-    d.configure(noBinary);
+    await d.configure(noBinary);
     await assert.rejects(d.validate(), /failed to find the QEMU binary for the architecture `riscv64`: exec: "qemu-system-riscv64": executable file not found in \$PATH/);
   });
 
   it("starts QEMU, waits for qemu.pid, and kills it when the power button is ignored", async () => {
     const inst = await newInstance();
-    const driver = configured(inst);
+    const driver = await configured(inst);
     writeFileSync(path.join(inst.dir, "serial.log"), "stale");
     const vm = await driver.start();
     const pid = pidOf(inst);
@@ -121,14 +122,14 @@ describe("QemuDriver", () => {
     assert.ok(elapsed >= 1400 && elapsed < 10_000, `stop took ${elapsed}ms`);
     assert.equal(isAlive(pid), false);
     assert.equal(existsSync(path.join(inst.dir, "qemu.pid")), false);
-    assert.equal(await vm.exited, undefined);
+    assert.equal(await firstOf(vm.errors), undefined);
   });
 
   it("presses the power button again while the guest ignores it (a booting guest misses it)", async () => {
     const logs: string[] = [];
     configureLogger({ write: (line) => void logs.push(line), level: "info", format: "text", isTTY: false });
     const inst = await newInstance();
-    const driver = configured(inst, 1500, 400);
+    const driver = await configured(inst, 1500, 400);
     await driver.start();
     const pid = pidOf(inst);
     await driver.stop();
@@ -140,7 +141,7 @@ describe("QemuDriver", () => {
 
   it("kills QEMU at once when asked to force the stop (the guest has not run yet)", async () => {
     const inst = await newInstance();
-    const driver = configured(inst, 60_000);
+    const driver = await configured(inst, 60_000);
     const vm = await driver.start();
     const pid = pidOf(inst);
     const started = Date.now();
@@ -148,12 +149,12 @@ describe("QemuDriver", () => {
     assert.ok(Date.now() - started < 5_000);
     assert.equal(isAlive(pid), false);
     assert.equal(existsSync(path.join(inst.dir, "qemu.pid")), false);
-    assert.equal(await vm.exited, undefined);
+    assert.equal(await firstOf(vm.errors), undefined);
   });
 
   it("kills QEMU at once when QMP is unreachable", async () => {
     const inst = await newInstance();
-    const driver = configured(inst, 60_000);
+    const driver = await configured(inst, 60_000);
     await driver.start();
     const pid = pidOf(inst);
     rmSync(path.join(inst.dir, "qmp.sock"));
@@ -166,9 +167,9 @@ describe("QemuDriver", () => {
 
   it("stops a QEMU it did not start, found through qemu.pid", async () => {
     const inst = await newInstance();
-    await configured(inst).start();
+    await (await configured(inst)).start();
     const pid = pidOf(inst);
-    const other = configured(inst, 500);
+    const other = await configured(inst, 500);
     await other.stop();
     assert.equal(isAlive(pid), false);
     assert.equal(existsSync(path.join(inst.dir, "qemu.pid")), false);
@@ -176,9 +177,9 @@ describe("QemuDriver", () => {
 
   it("reports an exit it did not ask for", async () => {
     const inst = await newInstance();
-    const vm = await configured(inst).start();
+    const vm = await (await configured(inst)).start();
     process.kill(pidOf(inst), "SIGKILL");
-    const err = await vm.exited;
+    const err = await firstOf(vm.errors);
     assert.match(err?.message ?? "", /^QEMU exited unexpectedly \(signal: killed\)/);
   });
 
@@ -186,16 +187,16 @@ describe("QemuDriver", () => {
     const inst = await newInstance();
     rmSync(path.join(inst.dir, "cidata.iso"));
     // QEMU may write qemu.pid before it opens the missing drive: either way start() must fail.
-    await assert.rejects(configured(inst).start(), /QEMU exited (before writing .*qemu\.pid|while starting).*\(exit status 1\).*cidata\.iso/s);
+    await assert.rejects(async () => (await configured(inst)).start(), /QEMU exited (before writing .*qemu\.pid|while starting).*\(exit status 1\).*cidata\.iso/s);
     const running = await newInstance();
     writeFileSync(path.join(running.dir, "qemu.pid"), `${process.pid}\n`);
-    await assert.rejects(configured(running).start(), /QEMU is already running for this instance/);
+    await assert.rejects(async () => (await configured(running)).start(), /QEMU is already running for this instance/);
   });
 
   it("creates the disk from the image and takes snapshots offline and online", async () => {
     const inst = await newInstance();
     execFileSync("qemu-img", ["create", "-f", "qcow2", path.join(inst.dir, "image"), "32M"]);
-    const driver = configured(inst);
+    const driver = await configured(inst);
     await driver.createDisk();
     const info = JSON.parse(execFileSync("qemu-img", ["info", "--output=json", path.join(inst.dir, "disk")], { encoding: "utf8" })) as { "virtual-size": number };
     assert.equal(info["virtual-size"], 64 * 1024 * 1024);
@@ -206,7 +207,7 @@ describe("QemuDriver", () => {
     assert.doesNotMatch(await driver.listSnapshots(), /offline1/);
 
     await driver.start();
-    const running = configured({ ...inst, status: "Running" });
+    const running = await configured({ ...inst, status: "Running" });
     await running.createSnapshot("online1");
     assert.match(await running.listSnapshots(), /online1/);
     await running.deleteSnapshot("online1");
