@@ -4,7 +4,7 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 
 /** Digest of the sources and the pinned dependencies: ties caches (src/store/configcache.ts) to this build. */
@@ -70,10 +70,29 @@ function coreInEveryEntry(targets) {
   };
 }
 
+/**
+ * Every `src/driver/<name>/main.ts` is an external driver program: bundled to
+ * dist/drivers/lima-driver-<name>.mjs and started through the committed launcher
+ * libexec/lima/lima-driver-<name>, whose name is where the driver takes its own from.
+ */
+async function buildExternalDrivers() {
+  const names = readdirSync("src/driver", { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(path.join("src/driver", e.name, "main.ts")))
+    .map((e) => e.name);
+  const entryPoints = Object.fromEntries(names.map((name) => [`lima-driver-${name}`, `src/driver/${name}/main.ts`]));
+  await build({ ...common, outdir: "dist/drivers", entryPoints });
+  for (const name of names) {
+    const launcher = `libexec/lima/lima-driver-${name}`;
+    if (!existsSync(launcher)) throw new Error(`${launcher} is missing: add a launcher like libexec/lima/lima-driver-qemu for src/driver/${name}/main.ts`);
+    chmodSync(launcher, 0o755);
+  }
+}
+
 // Chunk names carry content hashes: start clean so old chunks do not pile up.
 rmSync("dist", { recursive: true, force: true });
 await build({ ...common, entryPoints: { limactl: "src/cli/main.ts" }, plugins: [splitEntriesExternal] });
 await build({ ...SPLIT_BUILD, plugins: [coreInEveryEntry(await dynamicImportTargets())] });
+await buildExternalDrivers();
 chmodSync("bin/limactl", 0o755);
 chmodSync("bin/lima", 0o755);
 

@@ -1,10 +1,13 @@
 // Instance output formats shared by `limactl list` and friends: JSON lines, YAML, Go templates.
-import YAML from "yaml";
+import YAML, { LineCounter } from "yaml";
+import { decodeDocument } from "../config/decode.js";
 import { toJSONObject } from "../config/marshal.js";
+import { LIMA_YAML_SCHEMA } from "../config/schema.js";
+import type { Disk, LimaYAML, Network } from "../config/types.js";
 import { limaFuncs } from "../gotmpl/limafuncs.js";
 import { parseTemplate } from "../gotmpl/index.js";
 import { formatData } from "./store.js";
-import type { Instance } from "./instance.js";
+import type { Instance, Status } from "./instance.js";
 
 /** Drops empty objects recursively (Lima re-encodes list JSON through yq this way). */
 export function removeEmptyObjects(value: unknown): unknown {
@@ -58,6 +61,60 @@ export function instanceJSON(inst: Instance, withHostFields = true): Record<stri
     Object.assign(record, { HostOS: data.HostOS, HostArch: data.HostArch, LimaHome: data.LimaHome, IdentityFile: data.IdentityFile });
   }
   return removeEmptyObjects(record) as Record<string, unknown>;
+}
+
+/**
+ * The inverse of `instanceJSON(inst, false)`: an instance from the JSON external drivers exchange
+ * (Lima's `limatype.Instance` JSON). Like Go's decoder, unknown keys are ignored and missing ones
+ * are zero; a value of the wrong type is an error naming its key.
+ */
+export function instanceFromJSON(json: unknown): Instance {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) throw new Error("instance JSON: must be an object");
+  const record = json as Record<string, unknown>;
+  const field = <T>(key: string, type: "string" | "number" | "boolean" | "object" | "array"): T | undefined => {
+    const value = record[key];
+    if (value === undefined || value === null) return undefined;
+    const actual = Array.isArray(value) ? "array" : typeof value;
+    if (actual !== type) throw new Error(`instance JSON: field "${key}" must be of type ${type}, got ${actual}`);
+    return value as T;
+  };
+  const errors = field<unknown[]>("errors", "array")?.map(String);
+  const config = field<Record<string, unknown>>("config", "object");
+  const inst: Instance = {
+    name: field<string>("name", "string") ?? "",
+    hostname: field<string>("hostname", "string") ?? "",
+    status: (field<string>("status", "string") ?? "") as Status,
+    dir: field<string>("dir", "string") ?? "",
+    vmType: field<string>("vmType", "string") ?? "",
+    arch: field<string>("arch", "string") ?? "",
+    cpus: field<number>("cpus", "number"),
+    memory: field<number>("memory", "number"),
+    disk: field<number>("disk", "number"),
+    message: field<string>("message", "string"),
+    additionalDisks: field<Disk[]>("additionalDisks", "array"),
+    network: field<Network[]>("network", "array"),
+    sshLocalPort: field<number>("sshLocalPort", "number"),
+    sshConfigFile: field<string>("sshConfigFile", "string"),
+    hostAgentPID: field<number>("hostAgentPID", "number"),
+    driverPID: field<number>("driverPID", "number"),
+    errors,
+    config: config === undefined ? undefined : configFromJSON(config),
+    sshAddress: field<string>("sshAddress", "string"),
+    protected: field<boolean>("protected", "boolean") ?? false,
+    limaVersion: field<string>("limaVersion", "string") ?? "",
+    param: field<Record<string, string>>("param", "object"),
+    autoStartedIdentifier: field<string>("autoStartedIdentifier", "string"),
+  };
+  for (const key of Object.keys(inst) as (keyof Instance)[]) if (inst[key] === undefined) delete inst[key];
+  return inst;
+}
+
+/** The `config` of an instance JSON, decoded against the lima.yaml schema (JSON is YAML). */
+function configFromJSON(json: Record<string, unknown>): LimaYAML {
+  const decoded = decodeDocument(new YAML.Document(json), new LineCounter(), LIMA_YAML_SCHEMA);
+  const problem = decoded.typeErrors[0];
+  if (problem) throw new Error(`instance JSON: config: ${problem.message}`);
+  return decoded.value as LimaYAML;
 }
 
 export function instanceYAML(inst: Instance): string {
