@@ -2,7 +2,7 @@
 // `lima-driver-<name>` programs are discovered lazily, on the first lookup, from LIMA_DRIVERS_PATH
 // (files or directories) and `<prefix>/libexec/lima`, `<prefix>/lib/lima`. Internal names win,
 // and the first program found for a name wins.
-import { accessSync, constants, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../util/pkgroot.js";
 import type { Driver } from "./driver.js";
@@ -42,22 +42,25 @@ export function setExternalDriverFactory(factory: (name: string, program: string
   externalFactory = factory;
 }
 
-/** The `<name>` of a `lima-driver-<name>` program, or undefined when the file is not one. */
+/**
+ * The `<name>` of a `lima-driver-<name>` program, or undefined when the file is not one: on
+ * Windows the name must end in `.exe` (stripped), elsewhere it must not.
+ */
 export function driverNameOf(file: string, platform: NodeJS.Platform = process.platform): string | undefined {
   const base = path.basename(file);
   if (!base.startsWith(DRIVER_PREFIX)) return undefined;
   const rest = base.slice(DRIVER_PREFIX.length);
-  if (platform === "win32") return rest.toLowerCase().endsWith(".exe") && rest.length > 4 ? rest.slice(0, -4) : undefined;
+  if (platform === "win32") return rest.endsWith(".exe") && rest.length > 4 ? rest.slice(0, -4) : undefined;
   if (rest.endsWith(".exe") || rest === "") return undefined;
   return rest;
 }
 
+/** Lima's test: a regular file with any execute bit (every file on Windows). */
 function isExecutableFile(file: string): boolean {
   try {
-    if (!statSync(file).isFile()) return false;
-    if (process.platform === "win32") return true;
-    accessSync(file, constants.X_OK);
-    return true;
+    const stat = statSync(file);
+    if (!stat.isFile()) return false;
+    return process.platform === "win32" || (stat.mode & 0o111) !== 0;
   } catch {
     return false;
   }

@@ -20,7 +20,7 @@ const GET_INFO_DEADLINE_MS = 5000;
 
 export interface GuestAgentLinkOptions {
   instDir: string;
-  /** (Re-)establishes the SSH forward of `ga.sock`; absent when the driver reaches the agent itself. */
+  /** (Re-)establishes `ga.sock`: the SSH forward, or the connection the driver offers itself. */
   forward?: () => Promise<void>;
   onEvent: (event: GuestEvent) => void | Promise<void>;
   signal: AbortSignal;

@@ -13,7 +13,9 @@ import { hostResolverHosts, type HostResolver, startHostResolver } from "../host
 import { logger } from "../log/logger.js";
 import { ReverseSSHFS } from "../mount/reversesshfs.js";
 import { releaseDiskLocks } from "../store/disk.js";
-import { limaHome } from "../store/dirnames.js";
+import { instanceDir, limaHome } from "../store/dirnames.js";
+import { stopDriverServers } from "../driver/external/process.js";
+import { offerGuestAgentConnection } from "../driver/gaconn.js";
 import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { readPidFile } from "../store/pidfile.js";
@@ -308,13 +310,18 @@ class HostAgent {
     const gaSock = path.join(this.inst.dir, filenames.GuestAgentSock);
     // forwardSSH removes the host socket after a cancel, even a failed one.
     const cancel = (): Promise<void> => forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "cancel", false).catch(() => undefined);
-    const forward = (await driver.forwardGuestAgent())
+    const overSSH = await driver.forwardGuestAgent();
+    const forward = overSSH
       ? async (): Promise<void> => {
           await cancel();
           await forwardSSH(target, gaSock, GUEST_AGENT_GUEST_SOCKET, "forward", false);
         }
-      : undefined;
-    if (forward) this.cancelGuestAgentForward = cancel;
+      : async (): Promise<void> => {
+          // The driver reaches the agent itself (vsock, ...); an external driver splices it into ga.sock.
+          const connection = await driver.guestAgentConn({ signal: this.abort.signal });
+          if (connection) await offerGuestAgentConnection(connection, gaSock);
+        };
+    if (overSSH) this.cancelGuestAgentForward = cancel;
     this.guestAgent = new GuestAgentLink({
       instDir: this.inst.dir,
       forward,
@@ -374,6 +381,7 @@ class HostAgent {
         errors.push(errorMessage(err));
       }
     }
+    await stopDriverServers(this.inst.dir);
     for (const disk of releaseDiskLocks(this.inst)) logger.info(`Unmounting disk ${q(disk)}`);
     await this.hostResolver?.close();
     this.events.emit({ exiting: true, ...(errors.length > 0 ? { errors } : {}) });
@@ -396,6 +404,8 @@ export async function runHostAgent(name: string, options: HostAgentOptions, stop
     await new HostAgent(inst, options, stop).run();
   } catch (err) {
     logger.error(errorMessage(err));
+    // A driver program started for a set-up that failed must not outlive it.
+    await stopDriverServers(instanceDir(name));
     // Lima emits nothing when set-up fails; one `exiting` event with the reason lets `start` say why at once.
     writeSync(1, eventLine({ exiting: true, errors: [errorMessage(err)] }));
     throw err;

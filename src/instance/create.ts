@@ -15,6 +15,7 @@ import { LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { VERSION_WITH_V } from "../version.js";
 import { configuredDriver } from "./driverutil.js";
+import { stopDriverServers } from "../driver/external/process.js";
 
 const STAGING_PREFIX = ".creating-";
 
@@ -76,9 +77,14 @@ export async function createInstance(name: string, templateText: string, options
   try {
     const inst = await inspect(name);
     const { driver } = await configuredDriver(inst);
-    await driver.validate();
-    await writeCloudConfig(inst);
-    await driver.create();
+    try {
+      await driver.validate();
+      await writeCloudConfig(inst);
+      await driver.create();
+    } finally {
+      // Lima: an external driver's server lives only as long as the command that needs it.
+      await stopDriverServers(dir);
+    }
     return inst;
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });

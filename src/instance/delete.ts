@@ -9,7 +9,7 @@ import { stopForcibly } from "./stop.js";
 export async function deleteInstance(inst: Instance, force: boolean): Promise<void> {
   if (inst.protected) throw new LimaError("instance is protected to prohibit accidental removal (Hint: use `limactl unprotect`)");
   if (!force && inst.status !== "Stopped") throw new LimaError(`expected status ${q("Stopped")}, got ${q(inst.status)}`);
-  stopForcibly(inst);
+  await stopForcibly(inst);
   if (!inst.errors?.length) {
     try {
       await (await configuredDriver(inst)).driver.delete();

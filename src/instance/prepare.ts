@@ -10,6 +10,7 @@ import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { errorMessage, LimaError } from "../util/errors.js";
 import { configuredDriver } from "./driverutil.js";
+import { stopDriverServers } from "../driver/external/process.js";
 import { lstatExists } from "../util/fsutil.js";
 
 /** Images for the instance arch, restricted to the variant of the first matching entry. */
@@ -105,10 +106,15 @@ export async function prepareInstance(inst: Instance, options: { requireNerdctlA
   const config = inst.config;
   if (!config) throw new LimaError(`instance ${JSON.stringify(inst.name)} has no configuration`);
   const { driver } = await configuredDriver(inst);
-  await driver.validate();
-  await driver.create();
-  await ensureImage(inst, config);
-  await driver.createDisk();
+  try {
+    await driver.validate();
+    await driver.create();
+    await ensureImage(inst, config);
+    await driver.createDisk();
+  } finally {
+    // The host agent starts its own: this one would otherwise outlive `limactl create`.
+    await stopDriverServers(inst.dir);
+  }
   if (options.requireNerdctlArchive) return { nerdctlArchive: await ensureNerdctlArchive(inst, config) };
   try {
     await ensureNerdctlArchive(inst, config);

@@ -208,7 +208,7 @@ export async function startInstance(inst: Instance, options: StartOptions = { ti
       if ((inst.hostAgentPID ?? 0) === 0) {
         // A VM left behind by a killed host agent would hold the disk; nothing else owns it any more.
         logger.warn(`Cleaning up the leftovers of a previous run of ${q(inst.name)} (host agent not running)`);
-        stopForcibly(inst);
+        await stopForcibly(inst);
       }
     }
     if (readPidFile(path.join(inst.dir, filenames.HostAgentPID)) > 0) {

@@ -2,6 +2,7 @@
 // host agent with SIGINT, follow its events until it has exited).
 import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
+import { stopDriverServers } from "../driver/external/process.js";
 import { logger } from "../log/logger.js";
 import { releaseDiskLocks } from "../store/disk.js";
 import { TmpFileSuffixes } from "../store/filenames.js";
@@ -23,8 +24,9 @@ function kill(pid: number, what: string): void {
 }
 
 /** Lima's StopForcibly: nothing is asked, everything is killed, runtime files go. */
-export function stopForcibly(inst: Instance): void {
+export async function stopForcibly(inst: Instance): Promise<void> {
   kill(inst.driverPID ?? 0, `${inst.vmType} driver`);
+  await stopDriverServers(inst.dir, { force: true });
   kill(inst.hostAgentPID ?? 0, "host agent");
   releaseDiskLocks(inst);
   let entries: string[] = [];

@@ -6,9 +6,10 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createAndStart, ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
-import { LimaHome } from "../helpers/limactl.js";
+import { EXTERNAL_QEMU_ENV, LimaHome } from "../helpers/limactl.js";
 
-const home = new LimaHome();
+// Not about QEMU itself: through the external lima-driver-qemu, as vm-portfwd.
+const home = new LimaHome(EXTERNAL_QEMU_ENV);
 const NAME = "dns";
 const tmp = mkdtempSync(path.join(os.tmpdir(), "lima-dns-"));
 

@@ -5,17 +5,18 @@
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { freeTCPPort } from "../../src/hostagent/hostagent.js";
 import { ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
-import { LIMACTL, LimaHome, REPO } from "../helpers/limactl.js";
-import { waitUntil } from "../helpers/process.js";
+import { EXTERNAL_QEMU_ENV, LIMACTL, LimaHome, REPO } from "../helpers/limactl.js";
+import { isAlive, waitUntil } from "../helpers/process.js";
 
-const home = new LimaHome();
+// Not about QEMU itself: run through the external lima-driver-qemu (the other VM files use the internal one).
+const home = new LimaHome(EXTERNAL_QEMU_ENV);
 const NAME = "pf";
 const dir = path.join(home.dir, NAME);
 const BOOT_MS = 15 * 60_000;
@@ -292,10 +293,23 @@ with grpc.insecure_channel("unix:" + sys.argv[1]) as ch:
     console.log(`# clock corrected after ${Date.now() - since} ms`);
   });
 
+  let driverPid = 0;
+  it("runs QEMU through the external lima-driver-qemu: info lists it, the host agent started it for the instance", async () => {
+    const info = await home.limactl(["info", "--yq", ".vmTypesEx.qemu.location"]);
+    assert.equal(info.stdout.trim(), path.join(REPO, "libexec", "lima", "lima-driver-qemu"));
+    driverPid = Number(readFileSync(path.join(dir, "qemu.drv.pid"), "utf8").trim());
+    const cmdline = readFileSync(`/proc/${driverPid}/cmdline`, "utf8").split("\0");
+    assert.ok(cmdline.some((a) => a.endsWith("lima-driver-qemu")), cmdline.join(" "));
+    assert.deepEqual(cmdline.slice(-2), ["--inst-dir", dir]);
+  });
+
   describe("after a restart with LIMA_SSH_PORT_FORWARDER=true", () => {
     before(async () => {
       const stop = await home.limactl(["stop", NAME], { timeoutMs: BOOT_MS });
       assert.equal(stop.code, 0, stop.stderr);
+      // The host agent stopped its driver server: no process, no pid file or socket left behind.
+      assert.ok(driverPid > 0 && !isAlive(driverPid), `driver server ${driverPid} still running`);
+      assert.deepEqual(readdirSync(dir).filter((f) => f.includes(".drv.")), []);
       await start({ LIMA_SSH_PORT_FORWARDER: "true" });
     });
     tcpForwardingChecks("SSH forwarder", () => p);

@@ -43,12 +43,20 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
   });
 }
 
-/** A private $LIMA_HOME for one test file. */
+/**
+ * Runs QEMU through the external `lima-driver-qemu` program instead of the internal driver: VM
+ * test files that are not about QEMU itself use it, so CI covers both without booting twice.
+ */
+export const EXTERNAL_QEMU_ENV = { LIMA_TS_EXTERNAL_DRIVERS: "qemu" } as const;
+
+/** A private $LIMA_HOME for one test file, with optional environment for every command. */
 export class LimaHome {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), "lima-home-"));
 
+  constructor(private readonly extraEnv: NodeJS.ProcessEnv = {}) {}
+
   get env(): NodeJS.ProcessEnv {
-    return { LIMA_HOME: this.dir, LIMA_TEMPLATES_PATH: "" };
+    return { LIMA_HOME: this.dir, LIMA_TEMPLATES_PATH: "", ...this.extraEnv };
   }
 
   limactl(args: string[], options: RunOptions = {}): Promise<RunResult> {

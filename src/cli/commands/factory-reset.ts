@@ -29,7 +29,7 @@ export function register(program: Command): Command {
     }
     const inst = await inspect(name);
     if (inst.protected) throw new LimaError("instance is protected to prohibit accidental factory-reset (Hint: use `limactl unprotect`)");
-    stopForcibly(inst);
+    await stopForcibly(inst);
     for (const entry of readdirSync(inst.dir)) {
       if (KEPT.has(entry) || entry.endsWith(".yaml") || entry.endsWith(".yml")) continue;
       const file = path.join(inst.dir, entry);

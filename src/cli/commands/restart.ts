@@ -25,7 +25,7 @@ export function register(program: Command): Command {
       inst = await editInstanceYAML(inst, path.join(inst.dir, LimaYAML), expr);
       logger.info(`Instance ${q(inst.name)} configuration edited`);
     }
-    if (opts.force) stopForcibly(inst);
+    if (opts.force) await stopForcibly(inst);
     else await stopGracefully(inst, true);
     const stopped = await inspect(inst.name);
     await warnUnimplementedFields(stopped);

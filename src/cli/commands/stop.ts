@@ -18,7 +18,7 @@ export function register(program: Command): Command {
     for (const name of names) {
       try {
         const inst = await inspect(name);
-        if (opts.force) stopForcibly(inst);
+        if (opts.force) await stopForcibly(inst);
         else await stopGracefully(inst);
       } catch (err) {
         errors.push(err as Error);

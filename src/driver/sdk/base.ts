@@ -13,7 +13,7 @@ export abstract class DriverBase implements Driver {
   abstract stop(options?: StopOptions): Promise<void>;
 
   /** Remembers the instance; override to fill driver defaults into `inst.config`. */
-  async configure(inst: Instance): Promise<Instance> {
+  async configure(inst: Instance, _options?: CallOptions): Promise<Instance> {
     this.instance = inst;
     return inst;
   }
@@ -29,7 +29,7 @@ export abstract class DriverBase implements Driver {
   async createDisk(): Promise<void> {}
   async delete(): Promise<void> {}
   /** "": the status comes from the PID files, as for Lima's QEMU driver. */
-  async inspectStatus(): Promise<string> {
+  async inspectStatus(_inst: Instance, _options?: CallOptions): Promise<string> {
     return "";
   }
   async bootScripts(): Promise<Record<string, Uint8Array>> {
@@ -38,19 +38,19 @@ export abstract class DriverBase implements Driver {
   async runGUI(): Promise<void> {
     throw new NotImplementedError("RunGUI");
   }
-  async changeDisplayPassword(): Promise<void> {
+  async changeDisplayPassword(_password: string, _options?: CallOptions): Promise<void> {
     throw new NotImplementedError("ChangeDisplayPassword");
   }
   async displayConnection(): Promise<string> {
     throw new NotImplementedError("GetDisplayConnection");
   }
-  async createSnapshot(): Promise<void> {
+  async createSnapshot(_tag: string, _options?: CallOptions): Promise<void> {
     throw new NotImplementedError("CreateSnapshot");
   }
-  async applySnapshot(): Promise<void> {
+  async applySnapshot(_tag: string, _options?: CallOptions): Promise<void> {
     throw new NotImplementedError("ApplySnapshot");
   }
-  async deleteSnapshot(): Promise<void> {
+  async deleteSnapshot(_tag: string, _options?: CallOptions): Promise<void> {
     throw new NotImplementedError("DeleteSnapshot");
   }
   async listSnapshots(): Promise<string> {

@@ -1,11 +1,11 @@
 // The server side of Lima's external driver protocol (Lima: pkg/driver/external/server): serves a
 // Driver on `<inst-dir>/<name>.drv.sock`, or answers `--inspect-status` on stdin/stdout.
 import { rmSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import type { Instance } from "../../store/instance.js";
 import { errorMessage } from "../../util/errors.js";
 import type { CallOptions, Driver } from "../driver.js";
+import { offerGuestAgentConnection } from "../gaconn.js";
 import { driverSocketPath } from "../external/process.js";
 import { driverServiceDefinition, grpc, MAX_MESSAGE_BYTES, type DriverHandlers, type Empty, type StartResponse } from "../external/service.js";
 import { decodeInspectPayload, decodeInstance, encodeDriverInfo, encodeInspectPayload, encodeInstance } from "../external/wire.js";
@@ -189,33 +189,8 @@ async function streamStart(driver: Driver, call: grpc.ServerWritableStream<Empty
   call.end();
 }
 
-/**
- * GuestAgentConn: a connection of another kind than `unix` (vsock, ...) is offered to the host
- * agent on `$INST/ga.sock`, for one connection, spliced both ways.
- */
+/** GuestAgentConn: the driver's connection, offered to the host agent on `$INST/ga.sock`. */
 async function spliceGuestAgent(driver: Driver, instDir: string, options: CallOptions): Promise<void> {
   const connection = await driver.guestAgentConn(options);
-  if (!connection) return;
-  if (connection.kind === "unix") {
-    // The host agent dials ga.sock itself; this copy of the connection is not needed.
-    connection.conn.destroy();
-    return;
-  }
-  const listener = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    listener.once("error", reject);
-    listener.listen(path.join(instDir, GUEST_AGENT_SOCK), () => resolve());
-  });
-  listener.once("connection", (socket) => {
-    listener.close();
-    socket.pipe(connection.conn).pipe(socket);
-    const closeBoth = (): void => {
-      socket.destroy();
-      connection.conn.destroy();
-    };
-    socket.once("close", closeBoth);
-    connection.conn.once("close", closeBoth);
-    socket.on("error", closeBoth);
-    connection.conn.on("error", closeBoth);
-  });
+  if (connection) await offerGuestAgentConnection(connection, path.join(instDir, GUEST_AGENT_SOCK));
 }
