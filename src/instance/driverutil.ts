@@ -27,10 +27,11 @@ function driverEntry(vmType: string) {
  */
 export async function configuredDriver(inst: Instance, sshLocalPort?: number): Promise<ConfiguredDriver> {
   const driver = driverEntry(inst.vmType).create();
+  // An external driver's server starts with the first configure (Lima starts it before asking Info),
+  // so Info comes after it; the port follows once Info tells whether the driver has its own.
+  let instance = await driver.configure(inst);
   const info = await driver.info();
-  const wanted = sshLocalPort !== undefined && !info.features.staticSSHPort ? { ...inst, sshLocalPort } : inst;
-  const instance = await driver.configure(wanted);
-  // Info may depend on the configuration (e.g. instanceDir): ask again now that it is known.
+  if (sshLocalPort !== undefined && !info.features.staticSSHPort) instance = await driver.configure({ ...instance, sshLocalPort });
   return { driver, info: await driver.info(), instance };
 }
 
