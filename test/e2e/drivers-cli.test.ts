@@ -34,14 +34,21 @@ describe("external drivers through limactl", { timeout: 120_000 }, () => {
   it("info lists the program found on LIMA_DRIVERS_PATH next to the internal QEMU driver", async () => {
     const res = await home.limactl(["info", "--yq", ".vmTypesEx"]);
     assert.equal(res.code, 0, res.stderr);
-    assert.deepEqual(JSON.parse(res.stdout), { qemu: { location: "internal" }, crashy: { location: crashy }, hello: { location: hello }, mute: { location: path.join(drivers, "lima-driver-mute") } });
+    // libexec/lima holds the project's own: lima-driver-qemu (shadowed by the internal one) and lima-driver-libvirt.
+    assert.deepEqual(JSON.parse(res.stdout), {
+      qemu: { location: "internal" },
+      crashy: { location: crashy },
+      hello: { location: hello },
+      mute: { location: path.join(drivers, "lima-driver-mute") },
+      libvirt: { location: path.join(REPO, "libexec", "lima", "lima-driver-libvirt") },
+    });
   });
 
   it("create and start --list-drivers print both", async () => {
     for (const command of ["create", "start"]) {
       const res = await home.limactl([command, "--list-drivers"]);
       assert.equal(res.code, 0, res.stderr);
-      assert.deepEqual(res.stdout.trim().split("\n").sort(), ["crashy", "hello", "mute", "qemu"]);
+      assert.deepEqual(res.stdout.trim().split("\n").sort(), ["crashy", "hello", "libvirt", "mute", "qemu"]);
     }
   });
 
