@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadYAML, parseSize, validate } from "../config/index.js";
 import { driverNames } from "../driver/drivers.js";
-import { configuredDriver } from "../instance/driverutil.js";
+import { withConfiguredDriver } from "../instance/driverutil.js";
 import type { Instance } from "../store/instance.js";
 import { inspect } from "../store/store.js";
 import { LimaError } from "../util/errors.js";
@@ -43,7 +43,7 @@ export async function validateEditedInstanceYAML(text: string, file: string, ins
     validate(loaded.config, { warn: true, lineOf: loaded.lineOf, filePath: file, registeredDrivers: driverNames() });
     if (inst) {
       const candidate: Instance = { ...inst, config: loaded.config, vmType: loaded.config.vmType ?? inst.vmType };
-      await (await configuredDriver(candidate)).driver.validate();
+      await withConfiguredDriver(candidate, ({ driver }) => driver.validate());
       checkNoDiskShrink(inst, loaded.config.disk);
     }
   } catch (err) {

@@ -14,8 +14,7 @@ import { inspect } from "../store/store.js";
 import { LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
 import { VERSION_WITH_V } from "../version.js";
-import { configuredDriver } from "./driverutil.js";
-import { stopDriverServers } from "../driver/external/process.js";
+import { withConfiguredDriver } from "./driverutil.js";
 
 const STAGING_PREFIX = ".creating-";
 
@@ -76,15 +75,11 @@ export async function createInstance(name: string, templateText: string, options
   }
   try {
     const inst = await inspect(name);
-    const { driver } = await configuredDriver(inst);
-    try {
+    await withConfiguredDriver(inst, async ({ driver }) => {
       await driver.validate();
       await writeCloudConfig(inst);
       await driver.create();
-    } finally {
-      // Lima: an external driver's server lives only as long as the command that needs it.
-      await stopDriverServers(dir);
-    }
+    });
     return inst;
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { rmSync } from "node:fs";
 import type { Instance } from "../store/instance.js";
 import { LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
-import { configuredDriver } from "./driverutil.js";
+import { withConfiguredDriver } from "./driverutil.js";
 import { stopForcibly } from "./stop.js";
 
 export async function deleteInstance(inst: Instance, force: boolean): Promise<void> {
@@ -12,7 +12,8 @@ export async function deleteInstance(inst: Instance, force: boolean): Promise<vo
   await stopForcibly(inst);
   if (!inst.errors?.length) {
     try {
-      await (await configuredDriver(inst)).driver.delete();
+      // Everything of the instance was killed just above: it is stopped now, whatever inspect said.
+      await withConfiguredDriver({ ...inst, status: "Stopped" }, ({ driver }) => driver.delete());
     } catch (err) {
       if (!force) throw err;
     }

@@ -4,6 +4,7 @@
 import type { LimaYAML } from "../config/types.js";
 import type { Driver, DriverInfo } from "../driver/driver.js";
 import { driverNames, lookupDriver } from "../driver/drivers.js";
+import { stopDriverServers } from "../driver/external/process.js";
 import type { Instance } from "../store/instance.js";
 import { LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
@@ -48,4 +49,17 @@ export async function inspectStatus(inst: Instance): Promise<string> {
   const entry = lookupDriver(inst.vmType);
   if (!entry) throw new LimaError(`unknown or unsupported VM type: ${inst.vmType}`);
   return entry.create().inspectStatus(inst);
+}
+
+/**
+ * Runs `use` with the instance's configured driver. An external driver's server started for it
+ * is stopped afterwards (Lima: after create, prepare and delete) unless the instance runs: its
+ * host agent owns that server.
+ */
+export async function withConfiguredDriver<T>(inst: Instance, use: (configured: ConfiguredDriver) => Promise<T>): Promise<T> {
+  try {
+    return await use(await configuredDriver(inst));
+  } finally {
+    if (inst.status !== "Running") await stopDriverServers(inst.dir);
+  }
 }

@@ -9,8 +9,7 @@ import { logger } from "../log/logger.js";
 import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import { errorMessage, LimaError } from "../util/errors.js";
-import { configuredDriver } from "./driverutil.js";
-import { stopDriverServers } from "../driver/external/process.js";
+import { withConfiguredDriver } from "./driverutil.js";
 import { lstatExists } from "../util/fsutil.js";
 
 /** Images for the instance arch, restricted to the variant of the first matching entry. */
@@ -105,16 +104,13 @@ export interface Prepared {
 export async function prepareInstance(inst: Instance, options: { requireNerdctlArchive?: boolean } = {}): Promise<Prepared> {
   const config = inst.config;
   if (!config) throw new LimaError(`instance ${JSON.stringify(inst.name)} has no configuration`);
-  const { driver } = await configuredDriver(inst);
-  try {
+  // The host agent starts a driver of its own.
+  await withConfiguredDriver(inst, async ({ driver }) => {
     await driver.validate();
     await driver.create();
     await ensureImage(inst, config);
     await driver.createDisk();
-  } finally {
-    // The host agent starts its own: this one would otherwise outlive `limactl create`.
-    await stopDriverServers(inst.dir);
-  }
+  });
   if (options.requireNerdctlArchive) return { nerdctlArchive: await ensureNerdctlArchive(inst, config) };
   try {
     await ensureNerdctlArchive(inst, config);

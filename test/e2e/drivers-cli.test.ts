@@ -16,6 +16,12 @@ let home: LimaHome;
 let hello = "";
 let crashy = "";
 const CRASHY_DRIVER = path.join(REPO, "test/e2e/fixtures/lima-driver-crashy.ts");
+/** Driver server processes serving the instance directory `dir`. */
+function driverProcessesOf(dir: string): string[] {
+  const res = spawnSync("pgrep", ["-af", "--", `--inst-dir ${dir}$`], { encoding: "utf8" });
+  return res.stdout.trim().split("\n").filter((l) => l !== "");
+}
+
 const IMAGE_ONLY = "{images: [{location: /etc/profile}], containerd: {system: false, user: false}}\n";
 
 describe("external drivers through limactl", { timeout: 120_000 }, () => {
@@ -66,11 +72,14 @@ describe("external drivers through limactl", { timeout: 120_000 }, () => {
     const del = await home.limactl(["delete", "h"]);
     assert.equal(del.code, 0, del.stderr);
     assert.equal(existsSync(dir), false);
+    // delete asks the driver to delete its resources: the server started for that must go too.
+    assert.deepEqual(driverProcessesOf(dir), []);
   });
 
   /** Nothing of a failed start may block the next one. */
   function assertNothingLeft(dir: string): void {
     assert.deepEqual(readdirSync(dir).filter((f) => /\.(pid|sock)$/.test(f)), []);
+    assert.deepEqual(driverProcessesOf(dir), []);
   }
 
   it("a driver that dies mid-start, or fails to boot: start names the program and its log, twice in a row", async () => {
