@@ -14,7 +14,8 @@ import { Channel } from "../../util/channel.js";
 import { LimaError, errorMessage } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import { sleep } from "../../util/sleep.js";
-import { type CallOptions, type Driver, type DriverInfo, type GuestAgentConnection, NotImplementedError, type StartedVM, type StopOptions } from "../driver.js";
+import { type CallOptions, type DriverInfo, NotImplementedError, type StartedVM, type StopOptions } from "../driver.js";
+import { DriverBase } from "../sdk/base.js";
 import { detectImageFormat, ensureDisk } from "../qemu/disk.js";
 import { type DiskSource, type DomainSpec, buildDomainXML } from "./domainxml.js";
 import { type Connection, type LibvirtOpts, domainName, domainUUID, formatSnapshotList, isActiveState, libvirtOpts, parseConnection, statusOfDomain } from "./options.js";
@@ -37,8 +38,7 @@ const ARCHES: readonly string[] = ["x86_64", "aarch64"];
 /** Instance files a domain uses; uploaded as volumes when they must reach another host. */
 type InstanceFile = typeof filenames.Disk | typeof filenames.ISO | typeof filenames.CIDataISO | typeof filenames.Kernel | typeof filenames.Initrd;
 
-export class LibvirtDriver implements Driver {
-  private inst?: Instance;
+export class LibvirtDriver extends DriverBase {
   private connection?: Connection;
   /** Set by stop(): the domain's end is then expected, not an error. */
   private stopping = false;
@@ -57,25 +57,25 @@ export class LibvirtDriver implements Driver {
         supportedImageFormats: ["qcow2", "raw"],
       },
     };
-    if (this.inst?.dir) info.instanceDir = this.inst.dir;
+    if (this.instance?.dir) info.instanceDir = this.instance.dir;
     return info;
   }
 
-  async configure(inst: Instance): Promise<Instance> {
+  override async configure(inst: Instance): Promise<Instance> {
     const config: LimaYAML = inst.config ?? {};
     config.vmType ??= DRIVER_NAME;
     if (config.mountType === undefined || (config.mountType as string) === "" || (config.mountType as string) === "default") config.mountType = "reverse-sshfs";
     inst.config = config;
-    this.inst = inst;
+    this.instance = inst;
     this.connection = undefined;
     return inst;
   }
 
-  async validate(): Promise<void> {
+  override async validate(): Promise<void> {
     const config = this.config();
-    const where = path.join(this.instance().dir, filenames.LimaYAML);
+    const where = path.join(this.inst.dir, filenames.LimaYAML);
     libvirtOpts(config);
-    const arch = config.arch ?? this.instance().arch;
+    const arch = config.arch ?? this.inst.arch;
     if (!ARCHES.includes(arch)) throw new LimaError(`${where}: field \`arch\`: the libvirt driver runs ${ARCHES.join(" and ")} guests, got ${q(arch)}`);
     if (config.mountType !== undefined && !MOUNT_TYPES.includes(config.mountType)) {
       throw new LimaError(`${where}: field \`mountType\` must be \`reverse-sshfs\` for the libvirt driver, got ${q(config.mountType)}`);
@@ -86,10 +86,8 @@ export class LibvirtDriver implements Driver {
     await this.virsh().run(["version"]);
   }
 
-  async create(): Promise<void> {}
-
-  async createDisk(): Promise<void> {
-    const inst = this.instance();
+  override async createDisk(): Promise<void> {
+    const inst = this.inst;
     await ensureDisk(inst.dir, inst.disk ?? parseSize(this.config().disk ?? "100GiB"), inst.name);
   }
 
@@ -142,7 +140,7 @@ export class LibvirtDriver implements Driver {
     await this.destroy();
   }
 
-  async delete(options: CallOptions = {}): Promise<void> {
+  override async delete(options: CallOptions = {}): Promise<void> {
     const name = this.domainName();
     const virsh = this.virsh();
     const state = await this.domainState(options.signal);
@@ -160,8 +158,8 @@ export class LibvirtDriver implements Driver {
     }
   }
 
-  async inspectStatus(inst: Instance, options: CallOptions = {}): Promise<string> {
-    if (!this.inst) await this.configure(inst);
+  override async inspectStatus(inst: Instance, options: CallOptions = {}): Promise<string> {
+    if (!this.instance) await this.configure(inst);
     let state: string | undefined;
     try {
       state = await this.domainState(options.signal);
@@ -174,63 +172,41 @@ export class LibvirtDriver implements Driver {
     return status;
   }
 
-  async bootScripts(): Promise<Record<string, Uint8Array>> {
-    return {};
-  }
-
-  async runGUI(): Promise<void> {}
-
-  async changeDisplayPassword(): Promise<void> {
+  override async changeDisplayPassword(): Promise<void> {
     throw new NotImplementedError("the libvirt driver has no display password (use `virsh domdisplay`)");
   }
 
-  async displayConnection(): Promise<string> {
+  override async displayConnection(): Promise<string> {
     return "";
   }
 
-  async createSnapshot(tag: string, options: CallOptions = {}): Promise<void> {
+  override async createSnapshot(tag: string, options: CallOptions = {}): Promise<void> {
     await this.virsh().run(["snapshot-create-as", this.domainName(), tag], options.signal);
   }
 
-  async applySnapshot(tag: string, options: CallOptions = {}): Promise<void> {
+  override async applySnapshot(tag: string, options: CallOptions = {}): Promise<void> {
     await this.virsh().run(["snapshot-revert", this.domainName(), tag], options.signal);
   }
 
-  async deleteSnapshot(tag: string, options: CallOptions = {}): Promise<void> {
+  override async deleteSnapshot(tag: string, options: CallOptions = {}): Promise<void> {
     await this.virsh().run(["snapshot-delete", this.domainName(), tag], options.signal);
   }
 
-  async listSnapshots(options: CallOptions = {}): Promise<string> {
+  override async listSnapshots(options: CallOptions = {}): Promise<string> {
     return formatSnapshotList(await this.virsh().run(["snapshot-list", this.domainName()], options.signal));
   }
 
-  /** As the QEMU driver on Linux: the host agent forwards `ga.sock` over SSH. */
-  async forwardGuestAgent(): Promise<boolean> {
-    return true;
-  }
-
-  async guestAgentConn(): Promise<GuestAgentConnection | undefined> {
-    return undefined;
-  }
-
-  async sshAddress(): Promise<string> {
+  override async sshAddress(): Promise<string> {
     const opts = this.opts();
     if (opts.sshAddress !== undefined) return opts.sshAddress;
     const conn = await this.conn();
     return conn.remote && conn.host !== undefined ? conn.host : "127.0.0.1";
   }
 
-  async additionalSetupForSSH(): Promise<void> {}
-
   // --- helpers ---
 
-  private instance(): Instance {
-    if (!this.inst) throw new LimaError("internal error: the libvirt driver is not configured");
-    return this.inst;
-  }
-
   private config(): LimaYAML {
-    return this.instance().config ?? {};
+    return this.inst.config ?? {};
   }
 
   private opts(): LibvirtOpts {
@@ -242,7 +218,7 @@ export class LibvirtDriver implements Driver {
   }
 
   private domainName(): string {
-    const inst = this.instance();
+    const inst = this.inst;
     return domainName(inst.name, inst.dir);
   }
 
@@ -306,7 +282,7 @@ export class LibvirtDriver implements Driver {
   }
 
   private async domainSpec(signal?: AbortSignal): Promise<DomainSpec> {
-    const inst = this.instance();
+    const inst = this.inst;
     const config = this.config();
     const opts = this.opts();
     const conn = await this.conn();
