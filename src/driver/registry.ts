@@ -22,7 +22,7 @@ export const DRIVER_PREFIX = "lima-driver-";
  * build has them all, so this variable (comma-separated names) leaves internal drivers out at
  * run time, and the program of that name is used instead.
  */
-export const EXTERNAL_DRIVERS_ENV = "LIMA_TS_EXTERNAL_DRIVERS";
+const EXTERNAL_DRIVERS_ENV = "LIMA_TS_EXTERNAL_DRIVERS";
 
 const internal = new Map<string, DriverEntry>();
 let external: Map<string, DriverEntry> | undefined;
@@ -130,9 +130,4 @@ export function driverNames(): string[] {
 
 export function allDrivers(): DriverEntry[] {
   return [...internal.values(), ...externalDrivers().values()];
-}
-
-/** True when the name is an external driver (its program answers `--inspect-status`). */
-export function isExternal(entry: DriverEntry): boolean {
-  return entry.location !== "internal";
 }

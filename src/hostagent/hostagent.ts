@@ -122,6 +122,7 @@ class HostAgent {
   private readonly abort = new AbortController();
   private server?: http.Server;
   private driver?: Driver;
+  private driverInfo?: DriverInfo;
   /** 127.0.0.1 and the forwarded port until a driver with a dynamic address says otherwise. */
   private endpoint: SSHEndpoint = { address: DEFAULT_SSH_ADDRESS, port: 0 };
   private hostResolver?: HostResolver;
@@ -154,6 +155,7 @@ class HostAgent {
     const chosenPort = (this.config.ssh?.localPort ?? 0) > 0 ? (this.config.ssh?.localPort ?? 0) : await freeTCPPort();
     const { driver, info, instance } = await configuredDriver(this.inst, chosenPort);
     this.driver = driver;
+    this.driverInfo = info;
     this.inst = instance;
     // A driver with a port of its own (features.staticSSHPort) keeps it.
     const port = instance.sshLocalPort || chosenPort;
@@ -336,7 +338,7 @@ class HostAgent {
     const link = this.guestAgent;
     void link.run();
     void runTimeSync(() => link.current(), link.alive, this.abort.signal);
-    if (!(await driver.info()).features.skipSocketForwarding) await forwarder.forwardSockets();
+    if (!this.driverInfo?.features.skipSocketForwarding) await forwarder.forwardSockets();
   }
 
   /** Host changes under writable mounts → the guest agent (which touches the guest path). */

@@ -50,7 +50,7 @@ export function canConnect(socketPath: string, timeoutMs = SOCKET_PROBE_TIMEOUT_
 }
 
 /** The last lines of the driver log written since `fromByte`, for error messages. */
-export function logTail(logPath: string, fromByte = 0): string {
+function logTail(logPath: string, fromByte = 0): string {
   let text: string;
   try {
     text = readFileSync(logPath).subarray(fromByte).toString("utf8");
