@@ -4,7 +4,8 @@
 // and the first program found for a name wins.
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { packageRoot } from "../util/pkgroot.js";
+import { libexecLimaDirs } from "../plugins/plugins.js";
+import { isExecutableFile } from "../util/fsutil.js";
 import type { Driver } from "./driver.js";
 
 export interface DriverEntry {
@@ -56,21 +57,11 @@ export function driverNameOf(file: string, platform: NodeJS.Platform = process.p
 }
 
 /** Lima's test: a regular file with any execute bit (every file on Windows). */
-function isExecutableFile(file: string): boolean {
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile()) return false;
-    return process.platform === "win32" || (stat.mode & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
 /** Where external drivers are looked for, in order. */
 export function driverSearchPaths(env: NodeJS.ProcessEnv = process.env): string[] {
   const fromEnv = (env.LIMA_DRIVERS_PATH ?? "").split(path.delimiter).filter((p) => p !== "");
-  const prefix = packageRoot();
-  return [...fromEnv, path.join(prefix, "libexec", "lima"), path.join(prefix, "lib", "lima")];
+  // The same directories as plugins and `limactl info`'s libexecPaths.
+  return [...fromEnv, ...libexecLimaDirs()];
 }
 
 /** External driver programs by name: the first found for each name. */

@@ -2,9 +2,10 @@
 // running limactl, in $PATH and in <prefix>/libexec/lima (or lib/lima). `limactl <name> ARGS...`
 // runs the first one found for <name>; `limactl-url-<scheme>` ones resolve template locators.
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { logger } from "../log/logger.js";
+import { isExecutableFile } from "../util/fsutil.js";
 
 export interface Plugin {
   name: string;
@@ -57,16 +58,6 @@ export function pluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   const self = selfDirs();
   const fromPath = (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "");
   return [...self, ...fromPath, ...libexecLimaDirs(self)];
-}
-
-/** Lima's test: a regular file (symlinks followed) with any execute bit. */
-function isExecutableFile(file: string): boolean {
-  try {
-    const stat = statSync(file);
-    return stat.isFile() && (stat.mode & 0o111) !== 0;
-  } catch {
-    return false;
-  }
 }
 
 function startsWithShebang(file: string): boolean {

@@ -1,5 +1,5 @@
 // Existence checks that tell "missing" apart from real I/O errors.
-import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { isErrno } from "./errors.js";
 
@@ -34,5 +34,15 @@ export function readFileIfExists(file: string): string | undefined {
   } catch (err) {
     if (isErrno(err, "ENOENT")) return undefined;
     throw err;
+  }
+}
+
+/** Lima's test for plugins and driver programs: a regular file (symlinks followed) with any execute bit (Windows: any file). */
+export function isExecutableFile(file: string): boolean {
+  try {
+    const st = statSync(file);
+    return st.isFile() && (process.platform === "win32" || (st.mode & 0o111) !== 0);
+  } catch {
+    return false;
   }
 }
