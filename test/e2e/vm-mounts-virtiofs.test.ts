@@ -6,9 +6,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { findVirtiofsd, virtiofsdUnusable } from "../../src/driver/qemu/virtiofsd.js";
-import { ensureGuestImage, expectedGuestUser, GUEST_TEMPLATE, guestImagesYaml } from "../helpers/guest.js";
+import { expectedGuestUser, GUEST_TEMPLATE, guestImagesYaml } from "../helpers/guest.js";
 import { LimaHome } from "../helpers/limactl.js";
 import { describeMounts } from "../helpers/mountsuite.js";
 
@@ -67,6 +67,7 @@ if (unusable) {
     });
   });
 } else {
+  // The process checks run on the mount suite's guest: a second boot would cost ~1.5 min of CI.
   describeMounts({
     mountType: "virtiofs",
     name: "virtiofs",
@@ -76,46 +77,33 @@ if (unusable) {
     // only create them as the host user, whose uid the guest user has.
     hostOwner: () => (euid === 0 ? expectedGuestUser().uid : euid),
     rwDirOwner: () => expectedGuestUser().uid,
-  });
+    moreChecks: ({ home, name, rw }) => {
+      const instDir = path.join(home.dir, name);
 
-  describe("virtiofsd processes follow QEMU", { timeout: 40 * 60_000 }, () => {
-    const home = new LimaHome();
-    const tmp = mkdtempSync(path.join(os.tmpdir(), "lima virtiofs-"));
-    const instDir = path.join(home.dir, "vfs");
-    before(() => ensureGuestImage());
-    after(async () => {
-      await home.limactl(["delete", "-f", "vfs"]);
-      home.cleanup();
-      rmSync(tmp, { recursive: true, force: true });
-    });
+      it("a crashed QEMU takes its virtiofsd and sockets along, and the next start works", async () => {
+        assert.equal(virtiofsdsUnder(instDir).length > 0, true, "virtiofsd runs while the VM runs");
+        assert.deepEqual(socketsIn(instDir), ["virtiofsd-0.sock", "virtiofsd-1.sock"]);
 
-    it("a crashed QEMU takes its virtiofsd and sockets along, and the next start works", async () => {
-      const created = await home.limactl(["create", "--name", "vfs", configWithMount(tmp, "vfs")]);
-      assert.equal(created.code, 0, created.stderr);
-      const started = await home.limactl(["start", "vfs"], { timeoutMs: BOOT_MS });
-      assert.equal(started.code, 0, started.stderr);
-      assert.equal(virtiofsdsUnder(instDir).length > 0, true, "virtiofsd runs while the VM runs");
-      assert.deepEqual(socketsIn(instDir), ["virtiofsd-0.sock"]);
+        process.kill(Number(readFileSync(path.join(instDir, "qemu.pid"), "utf8")), "SIGKILL");
+        const deadline = Date.now() + 60_000;
+        while (existsSync(path.join(instDir, "ha.pid")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+        assert.equal(existsSync(path.join(instDir, "ha.pid")), false, "the host agent exits with QEMU");
+        assert.deepEqual(virtiofsdsUnder(instDir), []);
+        assert.deepEqual(socketsIn(instDir), []);
 
-      process.kill(Number(readFileSync(path.join(instDir, "qemu.pid"), "utf8")), "SIGKILL");
-      const deadline = Date.now() + 60_000;
-      while (existsSync(path.join(instDir, "ha.pid")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-      assert.equal(existsSync(path.join(instDir, "ha.pid")), false, "the host agent exits with QEMU");
-      assert.deepEqual(virtiofsdsUnder(instDir), []);
-      assert.deepEqual(socketsIn(instDir), []);
+        const again = await home.limactl(["start", name], { timeoutMs: BOOT_MS });
+        assert.equal(again.code, 0, again.stderr);
+        writeFileSync(path.join(rw, "again.txt"), "again\n");
+        const cat = await home.limactl(["shell", "--workdir", "/", name, "cat", path.join(rw, "again.txt")]);
+        assert.equal(cat.stdout, "again\n", cat.stderr);
+      });
 
-      const again = await home.limactl(["start", "vfs"], { timeoutMs: BOOT_MS });
-      assert.equal(again.code, 0, again.stderr);
-      writeFileSync(path.join(tmp, "shared dir", "again.txt"), "again\n");
-      const cat = await home.limactl(["shell", "--workdir", "/", "vfs", "cat", path.join(tmp, "shared dir", "again.txt")]);
-      assert.equal(cat.stdout, "again\n", cat.stderr);
-    });
-
-    it("`limactl stop` stops virtiofsd and removes its socket", async () => {
-      const stopped = await home.limactl(["stop", "vfs"], { timeoutMs: 5 * 60_000 });
-      assert.equal(stopped.code, 0, stopped.stderr);
-      assert.deepEqual(virtiofsdsUnder(instDir), []);
-      assert.deepEqual(socketsIn(instDir), []);
-    });
+      it("`limactl stop` stops virtiofsd and removes its socket", async () => {
+        const stopped = await home.limactl(["stop", name], { timeoutMs: 5 * 60_000 });
+        assert.equal(stopped.code, 0, stopped.stderr);
+        assert.deepEqual(virtiofsdsUnder(instDir), []);
+        assert.deepEqual(socketsIn(instDir), []);
+      });
+    },
   });
 }
