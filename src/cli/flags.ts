@@ -2,6 +2,7 @@
 // (cobra does), and positional-argument errors read as cobra prints them.
 import { type Command, Option } from "commander";
 import { LimaError } from "../util/errors.js";
+import { useLine } from "./help.js";
 
 const booleanFlags = new Set<string>();
 
@@ -38,16 +39,23 @@ export function normalizeBooleanArgs(argv: readonly string[]): string[] {
   return out;
 }
 
-function commandPath(cmd: Command): string {
+/** `limactl template copy`. */
+export function commandPath(cmd: Command): string {
   const names: string[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
   return names.join(" ");
 }
 
+/** cobra's UseLine of a runnable command; commander's default usage (no `.usage()` given) means no arguments. */
+export function commandUseLine(cmd: Command): string {
+  const use = cmd.usage().startsWith("[options]") ? "" : cmd.usage();
+  const hasFlags = cmd.options.some((o) => !o.hidden);
+  return useLine(commandPath(cmd), use, hasFlags);
+}
+
 function argsError(cmd: Command, message: string): LimaError {
   const path = commandPath(cmd);
-  const use = `${path} ${cmd.usage()}`.trim();
-  return new LimaError(`\`${path}\` ${message}.\nSee \`${path} --help\`.\n\nUsage:  ${use}\n\n${cmd.summary() || cmd.description()}`);
+  return new LimaError(`\`${path}\` ${message}.\nSee \`${path} --help\`.\n\nUsage:  ${commandUseLine(cmd)}\n\n${cmd.summary() || cmd.description()}`);
 }
 
 /** Cobra's positional-argument checks with cobra's messages. */

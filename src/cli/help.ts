@@ -114,3 +114,41 @@ export function unknownCommandMessage(typed: string, root: string, commands: rea
   const tail = suggestions.length === 0 ? "" : `\n\nDid you mean this?\n${suggestions.map((s) => `\t${s}\n`).join("")}`;
   return `unknown command ${JSON.stringify(typed)} for ${JSON.stringify(root)}${tail}`;
 }
+
+export interface CommandHelp {
+  /** Long description, or the short one (cobra prints `Long` when set). */
+  description: string;
+  /** `limactl stop INSTANCE [flags]`: cobra's UseLine; "" for a command that only groups others. */
+  useLine: string;
+  /** `limactl template`. */
+  path: string;
+  /** The name followed by its aliases. */
+  names: readonly string[];
+  subcommands: readonly HelpCommand[];
+  flags: readonly FlagDoc[];
+  globalFlags: readonly FlagDoc[];
+}
+
+/** A sub-command's `--help`: cobra's default usage template (Usage, Aliases, Available Commands, Flags, Global Flags). */
+export function formatCommandHelp(help: CommandHelp): string {
+  const subcommands = [...help.subcommands].filter((c) => !c.hidden).sort(byName);
+  let out = help.description.trimEnd() === "" ? "" : `${help.description.trimEnd()}\n\n`;
+  out += "Usage:";
+  if (help.useLine !== "") out += `\n  ${help.useLine}`;
+  if (subcommands.length > 0) out += `\n  ${help.path} [command]`;
+  if (help.names.length > 1) out += `\n\nAliases:\n  ${help.names.join(", ")}`;
+  if (subcommands.length > 0) {
+    const padding = Math.max(MIN_NAME_PADDING, ...subcommands.map((c) => c.name.length));
+    out += `\n\nAvailable Commands:${subcommands.map((c) => `\n  ${rpad(c.name, padding)} ${c.short}`).join("")}`;
+  }
+  if (help.flags.length > 0) out += `\n\nFlags:\n${flagUsages(help.flags).trimEnd()}`;
+  if (help.globalFlags.length > 0) out += `\n\nGlobal Flags:\n${flagUsages(help.globalFlags).trimEnd()}`;
+  if (subcommands.length > 0) out += `\n\nUse "${help.path} [command] --help" for more information about a command.`;
+  return `${out}\n`;
+}
+
+/** cobra's UseLine: the command path, its use text, and ` [flags]` unless the use text names them. */
+export function useLine(parentPath: string, use: string, hasFlags: boolean): string {
+  const line = `${parentPath} ${use}`.trimEnd();
+  return hasFlags && !use.includes("[flags]") ? `${line} [flags]` : line;
+}

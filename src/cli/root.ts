@@ -1,7 +1,7 @@
 // The `limactl` command tree. Each command lives in its own file under commands/ and exports
 // `register(program)`; this file wires them, the global flags and cobra-like error reporting.
 import path from "node:path";
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, type Option } from "commander";
 import { logger } from "../log/logger.js";
 import { ExitCodeError, errorMessage } from "../util/errors.js";
 import { VERSION } from "../version.js";
@@ -10,9 +10,9 @@ import { q } from "../util/goquote.js";
 import { LimaError } from "../util/errors.js";
 import { packageRoot } from "../util/pkgroot.js";
 import { COMMANDS, commandsFor, subcommandName } from "./commands/index.js";
-import { normalizeBooleanArgs } from "./flags.js";
+import { commandPath, commandUseLine, normalizeBooleanArgs } from "./flags.js";
 import { addGlobalOptions, applyGlobals, applyPluginGlobals } from "./globals.js";
-import { type FlagDoc, formatRootHelp, type HelpCommand, PLUGIN_GROUP, unknownCommandMessage } from "./help.js";
+import { type CommandHelp, type FlagDoc, formatCommandHelp, formatRootHelp, type HelpCommand, PLUGIN_GROUP, unknownCommandMessage } from "./help.js";
 
 const ROOT = "limactl";
 const ROOT_SHORT = "Lima: Linux virtual machines";
@@ -100,11 +100,53 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
 function prepareSubcommand(cmd: Command): void {
   cmd.exitOverride();
   cmd.configureOutput({ writeErr: () => {}, outputError: () => {} });
+  if (cmd.configureHelp().formatHelp === undefined) cmd.configureHelp({ formatHelp: () => formatCommandHelp(commandHelp(cmd)) });
   if (cmd.commands.length > 0) {
     for (const sub of cmd.commands) prepareSubcommand(sub);
     return;
   }
   addGlobalOptions(cmd);
+}
+
+/** The global flags as a sub-command's help lists them (cobra: inherited persistent flags). */
+const GLOBAL_FLAG_NAMES = new Set(["log-level", "log-format", "debug", "tty", "yes"]);
+
+/** pflag's type name for a value placeholder: ours are `<int>`, `<float>`, `<duration>` where pflag's are. */
+function pflagType(opt: Option): string | undefined {
+  if (!opt.required && !opt.optional) return undefined;
+  if (opt.variadic) return "stringArray";
+  const placeholder = /<([^>]+)>/.exec(opt.flags)?.[1] ?? "";
+  return ["int", "float", "duration"].includes(placeholder) ? placeholder : "string";
+}
+
+function flagDoc(opt: Option): FlagDoc {
+  const varname = pflagType(opt);
+  const dflt = opt.defaultValue as unknown;
+  const shown = dflt !== undefined && dflt !== false && dflt !== "" && !(Array.isArray(dflt) && dflt.length === 0);
+  return {
+    long: (opt.long ?? "").replace(/^--/, ""),
+    ...(opt.short ? { short: opt.short.replace(/^-/, "") } : {}),
+    ...(varname ? { varname } : {}),
+    usage: opt.description,
+    ...(shown ? { defaultValue: String(dflt) } : {}),
+  };
+}
+
+function commandHelp(cmd: Command): CommandHelp {
+  const path = commandPath(cmd);
+  const options = cmd.options.filter((o) => !o.hidden && !o.negate);
+  const flags = options.filter((o) => !GLOBAL_FLAG_NAMES.has((o.long ?? "").replace(/^--/, ""))).map(flagDoc);
+  flags.push({ long: "help", short: "h", usage: `help for ${cmd.name()}` });
+  const visible = new Set(cmd.createHelp().visibleCommands(cmd));
+  return {
+    description: cmd.description() || cmd.summary(),
+    useLine: cmd.commands.length > 0 ? "" : commandUseLine(cmd),
+    path,
+    names: [cmd.name(), ...cmd.aliases()],
+    subcommands: cmd.commands.filter((c) => c.name() !== "help").map((c) => ({ name: c.name(), short: c.summary() || c.description(), group: "", hidden: !visible.has(c) })),
+    flags,
+    globalFlags: rootFlags().filter((f) => GLOBAL_FLAG_NAMES.has(f.long)),
+  };
 }
 
 /** Commander's messages translated to cobra's, which users and scripts know. */

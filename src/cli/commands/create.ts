@@ -33,7 +33,7 @@ export function handleListFlags(opts: { listTemplates?: boolean; listDrivers?: b
 export function register(program: Command): Command {
   const cmd = program
     .command("create")
-    .usage("[flags] FILE.yaml|URL")
+    .usage("FILE.yaml|URL")
     .summary("Create an instance of Lima")
     .helpGroup(BASIC_GROUP)
     .description("Create an instance of Lima")

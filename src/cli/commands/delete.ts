@@ -15,7 +15,7 @@ export function register(program: Command): Command {
   const cmd = program
     .command("delete")
     .aliases(["remove", "rm"])
-    .usage("[flags] INSTANCE [INSTANCE, ...]")
+    .usage("INSTANCE [INSTANCE, ...]")
     .summary("Delete an instance of Lima")
     .helpGroup(BASIC_GROUP)
     .description("Delete an instance of Lima")

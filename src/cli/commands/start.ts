@@ -25,7 +25,7 @@ export function parseDuration(s: string): number {
 export function register(program: Command): Command {
   const cmd = program
     .command("start")
-    .usage("[flags] NAME|FILE.yaml|URL")
+    .usage("NAME|FILE.yaml|URL")
     .summary("Start an instance of Lima")
     .helpGroup(BASIC_GROUP)
     .description("Start an instance of Lima. If the instance does not exist, open an editor for creating new one, with name \"default\"")

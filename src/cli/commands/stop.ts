@@ -8,7 +8,7 @@ import { boolFlag } from "../flags.js";
 export function register(program: Command): Command {
   const cmd = program
     .command("stop")
-    .usage("[flags] INSTANCE [INSTANCE, ...]")
+    .usage("INSTANCE [INSTANCE, ...]")
     .summary("Stop an instance")
     .helpGroup(BASIC_GROUP)
     .description("Stop an instance")

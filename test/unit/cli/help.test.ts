@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ADVANCED_GROUP, BASIC_GROUP, flagUsages, formatRootHelp, PLUGIN_GROUP, unknownCommandMessage } from "../../../src/cli/help.js";
+import { ADVANCED_GROUP, BASIC_GROUP, flagUsages, formatRootHelp, PLUGIN_GROUP, unknownCommandMessage, formatCommandHelp, useLine } from "../../../src/cli/help.js";
 
 const commands = [
   { name: "start", short: "Start an instance of Lima", group: BASIC_GROUP, hidden: false },
@@ -35,5 +35,74 @@ describe("cobra-style root help", () => {
     assert.equal(unknownCommandMessage("lst", "limactl", withPlugin), 'unknown command "lst" for "limactl"\n\nDid you mean this?\n\tlist\n\tlsx\n');
     assert.equal(unknownCommandMessage("generate", "limactl", commands), 'unknown command "generate" for "limactl"');
     assert.equal(unknownCommandMessage("hel", "limactl", commands), 'unknown command "hel" for "limactl"');
+  });
+});
+
+describe("cobra-style sub-command help", () => {
+  const globalFlags = [
+    { long: "log-level", varname: "string", usage: "Set the logging level [trace, debug, info, warn, error]" },
+    { long: "debug", usage: "Debug mode" },
+    { long: "yes", short: "y", usage: "Alias of --tty=false" },
+  ];
+
+  it("prints `limactl stop --help` as Lima does: use line with [flags], local and global flags", () => {
+    const out = formatCommandHelp({
+      description: "Stop an instance",
+      useLine: useLine("limactl stop", "INSTANCE [INSTANCE, ...]", true),
+      path: "limactl stop",
+      names: ["stop"],
+      subcommands: [],
+      flags: [{ long: "force", short: "f", usage: "Force stop the instance" }, { long: "help", short: "h", usage: "help for stop" }],
+      globalFlags,
+    });
+    assert.equal(out, `Stop an instance
+
+Usage:
+  limactl stop INSTANCE [INSTANCE, ...] [flags]
+
+Flags:
+  -f, --force   Force stop the instance
+  -h, --help    help for stop
+
+Global Flags:
+      --debug              Debug mode
+      --log-level string   Set the logging level [trace, debug, info, warn, error]
+  -y, --yes                Alias of --tty=false
+`);
+  });
+
+  it("a command grouping others lists them, its aliases, and the [command] hint", () => {
+    const out = formatCommandHelp({
+      description: "Lima disk management",
+      useLine: "",
+      path: "limactl disk",
+      names: ["disk"],
+      subcommands: [
+        { name: "list", short: "List existing Lima disks", group: "", hidden: false },
+        { name: "create", short: "Create a Lima disk", group: "", hidden: false },
+        { name: "secret", short: "", group: "", hidden: true },
+      ],
+      flags: [{ long: "help", short: "h", usage: "help for disk" }],
+      globalFlags: [],
+    });
+    assert.equal(out, `Lima disk management
+
+Usage:
+  limactl disk [command]
+
+Available Commands:
+  create      Create a Lima disk
+  list        List existing Lima disks
+
+Flags:
+  -h, --help   help for disk
+
+Use "limactl disk [command] --help" for more information about a command.
+`);
+  });
+
+  it("a use text that names [flags] itself gets no second one", () => {
+    assert.equal(useLine("limactl shell", "[flags] INSTANCE [COMMAND...]", true), "limactl shell [flags] INSTANCE [COMMAND...]");
+    assert.equal(useLine("limactl info", "", true), "limactl info [flags]");
   });
 });
