@@ -31,7 +31,8 @@ describe("CLI plugins", () => {
     const r = await home.limactl(["--help"]);
     assert.equal(r.code, 0, r.stderr);
     const plugins = /Available Plugins \(Experimental\):\n((?: {2}.*\n)*)\n/.exec(r.stdout)?.[1];
-    assert.equal(plugins, "  echo-args           Prints its arguments\n  nodesc              \n");
+    // `mcp` is the plugin shipped in libexec/lima (a program without a description, as in Lima).
+    assert.equal(plugins, "  echo-args           Prints its arguments\n  mcp                 \n  nodesc              \n");
     assert.match(r.stdout, /^Lima: Linux virtual machines\n\nUsage:\n {2}limactl \[command\]\n/);
     assert.match(r.stdout, /\nBasic Commands:\n {2}create {14}Create an instance of Lima\n {2}delete /);
     assert.match(r.stdout, /\nAdditional Commands:\n {2}completion {10}Generate the autocompletion script for the specified shell\n {2}help {16}Help about any command\n/);
