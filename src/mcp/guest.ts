@@ -7,7 +7,7 @@ import { logger, rfc3339 } from "../log/logger.js";
 import { sshCommand } from "../sshutil/command.js";
 import { SSHConfig } from "../store/filenames.js";
 import { glob, goFileMode, guestPathOf } from "./policy.js";
-import { isDirMode, type SFTPClient as SFTPClientType, SFTPClient } from "./sftp.js";
+import { isDirMode, SFTPClient } from "./sftp.js";
 import type { ListDirectoryEntry, RunShellCommandResult, ToolBackend } from "./tools.js";
 
 /** The fields of `limactl list --json INSTANCE` the server uses. */
@@ -59,7 +59,7 @@ export class GuestBackend implements ToolBackend {
   private constructor(
     private readonly inst: InstanceSummary,
     private readonly limactl: string,
-    private readonly sftp: SFTPClientType,
+    private readonly sftp: SFTPClient,
     private readonly sftpProcess: ChildProcess,
   ) {}
 
@@ -83,12 +83,13 @@ export class GuestBackend implements ToolBackend {
 
   async listDirectory(guestPath: string): Promise<ListDirectoryEntry[]> {
     const entries = await this.sftp.readDir(guestPath);
-    return entries.map(({ name, attrs }) => {
-      const entry: ListDirectoryEntry = { name, size: Number(attrs.size ?? 0n), mode: goFileMode(attrs.permissions ?? 0) };
-      entry.time = rfc3339(new Date((attrs.mtime ?? 0) * 1000));
-      entry.is_dir = isDirMode(attrs.permissions);
-      return entry;
-    });
+    return entries.map(({ name, attrs }) => ({
+      name,
+      size: Number(attrs.size ?? 0n),
+      mode: goFileMode(attrs.permissions ?? 0),
+      time: rfc3339(new Date((attrs.mtime ?? 0) * 1000)),
+      is_dir: isDirMode(attrs.permissions),
+    }));
   }
 
   async readFile(guestPath: string, limitBytes: number): Promise<string> {
