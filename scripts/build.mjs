@@ -88,11 +88,18 @@ async function buildExternalDrivers() {
   }
 }
 
+/** CLI plugins shipped in libexec/lima (Lima: limactl-mcp), each one bundle started by its committed launcher. */
+async function buildPlugins() {
+  await build({ ...common, outdir: "dist/plugins", entryPoints: { "limactl-mcp": "src/mcp/main.ts" } });
+  chmodSync("libexec/lima/limactl-mcp", 0o755);
+}
+
 // Chunk names carry content hashes: start clean so old chunks do not pile up.
 rmSync("dist", { recursive: true, force: true });
 await build({ ...common, entryPoints: { limactl: "src/cli/main.ts" }, plugins: [splitEntriesExternal] });
 await build({ ...SPLIT_BUILD, plugins: [coreInEveryEntry(await dynamicImportTargets())] });
 await buildExternalDrivers();
+await buildPlugins();
 // `limactl generate-jsonschema` prints the lima.yaml schema generated from src/config/types.ts.
 execFileSync(process.execPath, ["--import", "tsx", "scripts/limayaml-schema.ts", "dist/schema-limayaml.json"], { stdio: "inherit" });
 chmodSync("bin/limactl", 0o755);

@@ -31,7 +31,8 @@ describe("CLI plugins", () => {
     const r = await home.limactl(["--help"]);
     assert.equal(r.code, 0, r.stderr);
     const plugins = /Available Plugins \(Experimental\):\n((?: {2}.*\n)*)\n/.exec(r.stdout)?.[1];
-    assert.equal(plugins, "  echo-args           Prints its arguments\n  nodesc              \n");
+    // `mcp` is the plugin shipped in libexec/lima (a program without a description, as in Lima).
+    assert.equal(plugins, "  echo-args           Prints its arguments\n  mcp                 \n  nodesc              \n");
     assert.match(r.stdout, /^Lima: Linux virtual machines\n\nUsage:\n {2}limactl \[command\]\n/);
     assert.match(r.stdout, /\nBasic Commands:\n {2}create {14}Create an instance of Lima\n {2}delete /);
     assert.match(r.stdout, /\nAdditional Commands:\n {2}completion {10}Generate the autocompletion script for the specified shell\n {2}help {16}Help about any command\n/);
@@ -74,6 +75,56 @@ describe("CLI plugins", () => {
     assert.match(r.stderr, /level=fatal msg="unknown command \\"lss\\" for \\"limactl\\"\\n\\nDid you mean this\?\\n\\tlist\\n"/);
     const none = await home.limactl(["notexec"]);
     assert.match(none.stderr, /msg="unknown command \\"notexec\\" for \\"limactl\\""/);
+  });
+});
+
+describe("URL-scheme plugins (limactl-url-<scheme>)", () => {
+  // Their own PATH directory and home, so the plugin listings above stay as they are.
+  const templates = mkdtempSync(path.join(os.tmpdir(), "lima-url-"));
+  const home = new LimaHome({ PATH: `${templates}:${process.env.PATH ?? ""}` });
+  after(() => {
+    home.cleanup();
+    rmSync(templates, { recursive: true, force: true });
+  });
+  const urlPlugin = (scheme: string, body: string): string => {
+    const file = path.join(templates, `limactl-url-${scheme}`);
+    writeFileSync(file, body);
+    chmodSync(file, 0o755);
+    return file;
+  };
+  writeFileSync(path.join(templates, "target.yaml"), "# from the url plugin\ncpus: 3\n");
+  urlPlugin("tmpl", `#!/bin/sh\necho "${templates}/$1.yaml"\n`);
+  urlPlugin("chain", '#!/bin/sh\necho "tmpl:$1"\n');
+  urlPlugin("loopa", '#!/bin/sh\necho "loopb:$1"\n');
+  urlPlugin("loopb", '#!/bin/sh\necho "loopa:$1"\n');
+  const failing = urlPlugin("broken", "#!/bin/sh\necho 'no such template' >&2\nexit 3\n");
+
+  it("resolves a scheme through its plugin's stdout, following chains of schemes", async () => {
+    const direct = await home.limactl(["template", "url", "tmpl:target"]);
+    assert.equal(direct.code, 0, direct.stderr);
+    assert.equal(direct.stdout, `${templates}/target.yaml\n`);
+    const chained = await home.limactl(["template", "url", "chain:target"]);
+    assert.equal(chained.stdout, `${templates}/target.yaml\n`);
+  });
+
+  it("reads the template the plugin points at", async () => {
+    const r = await home.limactl(["template", "copy", "--verbatim", "chain:target", "-"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "# from the url plugin\ncpus: 3\n");
+  });
+
+  it("reports a redirect loop and a failing plugin with its stderr", async () => {
+    const loop = await home.limactl(["template", "url", "loopa:x"]);
+    assert.equal(loop.code, 1);
+    assert.match(loop.stderr, /level=fatal msg="custom locator `loopa:x` has a redirect loop"/);
+    const broken = await home.limactl(["template", "copy", "broken:x", "-"]);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, new RegExp(`level=fatal msg="command \`${failing} x\` failed: no such template"`));
+  });
+
+  it("leaves a scheme without a plugin alone", async () => {
+    const r = await home.limactl(["template", "url", "noplugin:x"]);
+    assert.equal(r.stdout, "noplugin:x\n");
   });
 });
 

@@ -8,6 +8,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ensureGuestImage, expectedGuestUser, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LIMACTL, LimaHome } from "../helpers/limactl.js";
+import { McpSession } from "../helpers/mcp.js";
 import { isAlive, pidFromFile, waitUntil } from "../helpers/process.js";
 
 const home = new LimaHome();
@@ -89,6 +90,40 @@ describe("a real VM", { timeout: 60 * 60_000 }, () => {
     const hostTree = spawnSync("sh", ["-c", "find apt | sort"], { cwd: tmp, encoding: "utf8" }).stdout;
     assert.ok(guestTree.stdout.split("\n").length > 3, guestTree.stdout);
     assert.equal(hostTree, guestTree.stdout);
+  });
+
+  it("limactl mcp serve: initialize, tools/list, a shell command and file tools in the guest", async () => {
+    const started = Date.now();
+    const mcp = new McpSession([NAME], home.env);
+    try {
+      const init = await mcp.initialize("2025-06-18");
+      console.log(`# mcp serve ${NAME}: spawn to initialize reply ${Date.now() - started} ms`);
+      assert.equal(init.protocolVersion, "2025-06-18");
+      assert.equal((init.serverInfo as { name: string }).name, "lima");
+      const tools = ((await mcp.request("tools/list")).result?.tools as { name: string }[]).map((t) => t.name);
+      assert.deepEqual(tools, ["list_directory", "read_file", "write_file", "glob", "search_file_content", "run_shell_command"]);
+      const uname = await mcp.callTool("run_shell_command", { directory: "/tmp", command: ["uname", "-a"] });
+      assert.equal(uname.structuredContent?.exit_code, 0, JSON.stringify(uname));
+      assert.match(String(uname.structuredContent?.stdout), /^Linux lima-e2e .* x86_64 GNU\/Linux\n$/);
+      const pwd = await mcp.callTool("run_shell_command", { directory: "/etc", command: ["sh", "-c", "pwd; exit 3"] });
+      assert.deepEqual(pwd.structuredContent, { stdout: "/etc\n", stderr: "", error: "exit status 3", exit_code: 3 });
+      // The file tools go over SFTP to the guest: the guest's own files, not the host's.
+      const hostname = await mcp.callTool("read_file", { path: "/etc/hostname" });
+      assert.deepEqual(hostname.structuredContent, { content: "lima-e2e\n" });
+      const written = await mcp.callTool("write_file", { path: "/tmp/mcp/dir/note.txt", content: "from MCP\n" });
+      assert.equal(written.isError, undefined, JSON.stringify(written));
+      assert.equal((await home.limactl(["shell", NAME, "cat", "/tmp/mcp/dir/note.txt"])).stdout, "from MCP\n");
+      const listed = await mcp.callTool("list_directory", { path: "/tmp/mcp/dir" });
+      assert.deepEqual((listed.structuredContent?.entries as { name: string; size: number }[]).map((e) => [e.name, e.size]), [["note.txt", 9]]);
+      const globbed = await mcp.callTool("glob", { pattern: "*/*.txt", path: "/tmp/mcp" });
+      assert.deepEqual(globbed.structuredContent, { matches: ["/tmp/mcp/dir/note.txt"] });
+      const refused = await mcp.callTool("read_file", { path: "etc/hostname" });
+      assert.deepEqual(refused, { content: [{ type: "text", text: "expected an absolute path, got a relative path: `etc/hostname`" }], isError: true });
+      const missing = await mcp.callTool("read_file", { path: "/etc/no-such-file" });
+      assert.equal(missing.content[0]?.text, "file does not exist");
+    } finally {
+      assert.equal(await mcp.close(), 0, mcp.stderr);
+    }
   });
 
   it("stops gracefully, and a file written before survives the next start", async () => {
