@@ -88,27 +88,35 @@ export class EventEmitter {
   }
 }
 
-/** Follows a growing file line by line (the file may not exist yet). */
+/** Follows a growing file line by line (the file may not exist yet, or be replaced by a new one). */
 export class LineFollower {
   private offset = 0;
   private partial = "";
+  private inode = 0;
 
   /** `fromEnd`: ignore what the file already holds (a stop must not replay the start's logs). */
   constructor(
     private readonly file: string,
     fromEnd = false,
   ) {
-    if (fromEnd && existsSync(file)) this.offset = statSync(file).size;
+    if (fromEnd && existsSync(file)) {
+      const st = statSync(file);
+      this.offset = st.size;
+      this.inode = st.ino;
+    }
   }
 
   /** New complete lines since the last call. */
   poll(): string[] {
     if (!existsSync(this.file)) return [];
-    const size = statSync(this.file).size;
-    if (size < this.offset) {
+    const st = statSync(this.file);
+    const size = st.size;
+    // Truncated, or a new file in its place (`limactl start` recreates ha.stdout.log): from the top.
+    if (size < this.offset || (this.inode !== 0 && st.ino !== this.inode)) {
       this.offset = 0;
       this.partial = "";
     }
+    this.inode = st.ino;
     if (size === this.offset) return [];
     const fd = openSync(this.file, "r");
     try {

@@ -133,7 +133,7 @@ function lastLines(file: string, n: number): string {
 }
 
 /** Re-renders one JSON log line of the host agent with a `[hostagent] ` prefix. */
-function propagateLogLine(line: string, since: number): void {
+export function propagateLogLine(line: string, since: number): void {
   let entry: Record<string, unknown>;
   try {
     entry = JSON.parse(line) as Record<string, unknown>;
