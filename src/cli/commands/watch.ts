@@ -112,6 +112,8 @@ async function watch(names: string[], opts: WatchOptions): Promise<void> {
       if (opts.verbose) for (const line of inst.logs.poll()) propagateLogLine(line, beginMs);
       const events = readEvents(inst);
       if (events === undefined) {
+        inst.events.close();
+        inst.logs.close();
         watching.delete(inst.name);
         continue;
       }
