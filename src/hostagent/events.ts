@@ -1,5 +1,5 @@
 // The host agent's event stream (`ha.stdout.log`): one JSON object per line, Lima's schema.
-import { closeSync, existsSync, fsyncSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { rfc3339 } from "../log/logger.js";
 
 export interface PortForwardEvent {
@@ -88,8 +88,13 @@ export class EventEmitter {
   }
 }
 
-/** Follows a growing file line by line (the file may not exist yet). */
+/**
+ * Follows a growing file line by line (the file may not exist yet, or be replaced by a new one).
+ * The file stays open: a replacement is told by its inode, which cannot be the old file's reused
+ * number while we hold that one. `close()` when done.
+ */
 export class LineFollower {
+  private fd: number | undefined;
   private offset = 0;
   private partial = "";
 
@@ -98,30 +103,55 @@ export class LineFollower {
     private readonly file: string,
     fromEnd = false,
   ) {
-    if (fromEnd && existsSync(file)) this.offset = statSync(file).size;
+    if (fromEnd && this.open()) this.offset = fstatSync(this.fd ?? -1).size;
+  }
+
+  private open(): boolean {
+    try {
+      this.fd = openSync(this.file, "r");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A new file in its place (`limactl start` recreates ha.stdout.log): read that one from the top. */
+  private followReplacement(): void {
+    let ino: number;
+    try {
+      ino = statSync(this.file).ino;
+    } catch {
+      return;
+    }
+    if (this.fd !== undefined && fstatSync(this.fd).ino === ino) return;
+    this.close();
+    if (!this.open()) return;
+    this.offset = 0;
+    this.partial = "";
   }
 
   /** New complete lines since the last call. */
   poll(): string[] {
-    if (!existsSync(this.file)) return [];
-    const size = statSync(this.file).size;
+    this.followReplacement();
+    if (this.fd === undefined) return [];
+    const size = fstatSync(this.fd).size;
     if (size < this.offset) {
       this.offset = 0;
       this.partial = "";
     }
     if (size === this.offset) return [];
-    const fd = openSync(this.file, "r");
-    try {
-      const buf = Buffer.alloc(size - this.offset);
-      const n = readSync(fd, buf, 0, buf.length, this.offset);
-      this.offset += n;
-      const text = this.partial + buf.subarray(0, n).toString("utf8");
-      const lines = text.split("\n");
-      this.partial = lines.pop() ?? "";
-      return lines.filter((l) => l.trim() !== "");
-    } finally {
-      closeSync(fd);
-    }
+    const buf = Buffer.alloc(size - this.offset);
+    const n = readSync(this.fd, buf, 0, buf.length, this.offset);
+    this.offset += n;
+    const text = this.partial + buf.subarray(0, n).toString("utf8");
+    const lines = text.split("\n");
+    this.partial = lines.pop() ?? "";
+    return lines.filter((l) => l.trim() !== "");
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 

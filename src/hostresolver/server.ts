@@ -17,7 +17,7 @@ export interface HostResolver {
   close(): Promise<void>;
 }
 
-function serveUDP(handler: QueryHandler): Promise<dgram.Socket> {
+function serveUDP(handler: QueryHandler, port = 0): Promise<dgram.Socket> {
   const socket = dgram.createSocket("udp4");
   socket.on("message", (msg, peer) => {
     handler(msg, "udp")
@@ -26,7 +26,7 @@ function serveUDP(handler: QueryHandler): Promise<dgram.Socket> {
   });
   return new Promise((resolve, reject) => {
     socket.once("error", reject);
-    socket.bind(0, LISTEN_ADDRESS, () => {
+    socket.bind(port, LISTEN_ADDRESS, () => {
       socket.off("error", reject);
       socket.on("error", (err) => logger.debug("DNS UDP socket error", { error: errorMessage(err) }));
       resolve(socket);
@@ -53,7 +53,7 @@ function serveTCPConnection(conn: net.Socket, handler: QueryHandler): void {
   });
 }
 
-function serveTCP(handler: QueryHandler, connections: Set<net.Socket>): Promise<net.Server> {
+function serveTCP(handler: QueryHandler, connections: Set<net.Socket>, port = 0): Promise<net.Server> {
   const server = net.createServer((conn) => {
     connections.add(conn);
     conn.on("close", () => connections.delete(conn));
@@ -61,7 +61,7 @@ function serveTCP(handler: QueryHandler, connections: Set<net.Socket>): Promise<
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, LISTEN_ADDRESS, () => {
+    server.listen(port, LISTEN_ADDRESS, () => {
       server.off("error", reject);
       resolve(server);
     });
@@ -94,4 +94,14 @@ export async function startHostResolver(options: HandlerOptions): Promise<HostRe
       await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
     },
   };
+}
+
+/** `limactl debug dns`: the resolver on fixed ports of 127.0.0.1, TCP only when a port is given. */
+export async function serveDNSOn(options: HandlerOptions, udpPort: number, tcpPort: number): Promise<void> {
+  const handler = createHandler(options);
+  await serveUDP(handler, udpPort);
+  logger.debug(`Start udp DNS listening on: ${LISTEN_ADDRESS}:${udpPort}`);
+  if (tcpPort <= 0) return;
+  await serveTCP(handler, new Set(), tcpPort);
+  logger.debug(`Start tcp DNS listening on: ${LISTEN_ADDRESS}:${tcpPort}`);
 }

@@ -133,7 +133,7 @@ function lastLines(file: string, n: number): string {
 }
 
 /** Re-renders one JSON log line of the host agent with a `[hostagent] ` prefix. */
-function propagateLogLine(line: string, since: number): void {
+export function propagateLogLine(line: string, since: number): void {
   let entry: Record<string, unknown>;
   try {
     entry = JSON.parse(line) as Record<string, unknown>;
@@ -179,19 +179,24 @@ export async function watchHostAgent(
   const events = new LineFollower(path.join(inst.dir, filenames.HostAgentStdoutLog), fromEnd);
   const logs = new LineFollower(path.join(inst.dir, filenames.HostAgentStderrLog), fromEnd);
   const deadline = since + timeoutMs;
-  for (;;) {
-    for (const line of logs.poll()) propagateLogLine(line, since);
-    for (const ev of newEvents(events)) {
-      if (Date.parse(ev.time) < since - 1000) continue;
-      if (done(ev)) return "done";
-    }
-    if (haPid > 0 && !isProcessAlive(haPid)) {
+  try {
+    for (;;) {
       for (const line of logs.poll()) propagateLogLine(line, since);
-      for (const ev of newEvents(events)) if (done(ev)) return "done";
-      return "exited";
+      for (const ev of newEvents(events)) {
+        if (Date.parse(ev.time) < since - 1000) continue;
+        if (done(ev)) return "done";
+      }
+      if (haPid > 0 && !isProcessAlive(haPid)) {
+        for (const line of logs.poll()) propagateLogLine(line, since);
+        for (const ev of newEvents(events)) if (done(ev)) return "done";
+        return "exited";
+      }
+      if (Date.now() > deadline) return "timeout";
+      await sleep(200);
     }
-    if (Date.now() > deadline) return "timeout";
-    await sleep(200);
+  } finally {
+    events.close();
+    logs.close();
   }
 }
 

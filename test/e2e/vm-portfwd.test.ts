@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -147,6 +148,22 @@ function portForwardEvents(): PortForwardStatus[] {
     .filter((pf): pf is PortForwardStatus => pf !== undefined);
 }
 
+
+const HOST_AGENT = path.join(REPO, "share", "lima", "lima-guestagent.Linux-x86_64");
+
+/** `limactl tunnel` leaves `ssh -f -D` in the background, as Lima: ends it, found by its -D address. */
+function killTunnel(socksPort: number): void {
+  for (const pid of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    let cmdline: string[];
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    if (cmdline.includes("-D") && cmdline.includes(`127.0.0.1:${socksPort}`)) process.kill(Number(pid), "SIGTERM");
+  }
+}
+
 /** Rounds per latency check: the median must meet the goal; a TCG guest has the odd slow second. */
 const ROUNDS = 3;
 /** Even an outlier must not be slower than Lima's 3 s polling. */
@@ -179,13 +196,15 @@ function tcpForwardingChecks(label: string, ports: () => { loopback: number; any
 }
 
 describe("port forwarding, guest agent and time sync in a real VM", { timeout: 60 * 60_000 }, () => {
-  const p = { loopback: 0, any: 0, udp: 0, ignored: 0, remapGuest: 0, remapHost: 0 };
+  const p = { loopback: 0, any: 0, udp: 0, ignored: 0, remapGuest: 0, remapHost: 0, tunnelGuest: 0, socks: 0 };
 
   before(async () => {
     ensureGuestImage();
     for (const key of Object.keys(p) as (keyof typeof p)[]) p[key] = await freeTCPPort();
     const rules = [
       { guestPort: p.ignored, ignore: true },
+      // Reached only through `limactl tunnel`.
+      { guestPort: p.tunnelGuest, ignore: true },
       { guestPort: p.remapGuest, hostPort: p.remapHost },
       { guestSocket: GUEST_SOCKET, hostSocket: "pf.sock" },
     ];
@@ -293,6 +312,53 @@ with grpc.insecure_channel("unix:" + sys.argv[1]) as ch:
     console.log(`# clock corrected after ${Date.now() - since} ms`);
   });
 
+
+  it("limactl tunnel: curl --socks5-hostname through it reaches a server on the guest's loopback that is not forwarded", async () => {
+    const res = await home.limactl(["tunnel", "--socks-port", String(p.socks), NAME]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, `Set \`ALL_PROXY=socks5h://127.0.0.1:${p.socks}\`, etc.\nThe instance can be connected from the host as <http://lima-${NAME}.internal> via a web browser.\n`);
+    assert.match(res.stderr, /`limactl tunnel` is experimental/);
+    const server = spawn(LIMACTL, ["shell", NAME, "python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "/etc", String(p.tunnelGuest)], { env: { ...process.env, ...home.env }, stdio: "ignore" });
+    const curl = (): ReturnType<typeof spawnSync> =>
+      spawnSync("curl", ["-sS", "--max-time", "10", "--socks5-hostname", `127.0.0.1:${p.socks}`, `http://127.0.0.1:${p.tunnelGuest}/hostname`], { encoding: "utf8" });
+    try {
+      await waitUntil("the guest's HTTP server through the tunnel", () => curl().status === 0, 30_000, 500);
+      assert.equal(String(curl().stdout).trim(), `lima-${NAME}`);
+      assert.ok(await refused(p.tunnelGuest), "the guest port is forwarded: the check proves nothing");
+      const times: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const t0 = process.hrtime.bigint();
+        assert.equal(curl().status, 0);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      console.log(`# curl through the tunnel: median ${median(times).toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join("/")} ms, incl. curl's start)`);
+    } finally {
+      server.kill("SIGKILL");
+      killTunnel(p.socks);
+    }
+  });
+
+  it("limactl guest-install puts the host's guest agent into the running guest, and forwarding still works", async () => {
+    const bin = "/usr/local/bin/lima-guestagent";
+    // Something else in its place (install unlinks: the running agent keeps its own file).
+    const spoil = await home.limactl(["shell", NAME, "sudo", "install", "-m", "755", "/bin/true", bin]);
+    assert.equal(spoil.code, 0, spoil.stderr);
+    const t0 = Date.now();
+    const res = await home.limactl(["guest-install", NAME], { timeoutMs: 5 * 60_000 });
+    assert.equal(res.code, 0, res.stderr);
+    console.log(`# guest-install of the ${(statSync(HOST_AGENT).size / 2 ** 20).toFixed(0)} MiB agent took ${Date.now() - t0} ms`);
+    assert.match(res.stderr, /Copying `lima-guestagent.Linux-x86_64` to pf:lima-guestagent/);
+    assert.match(res.stderr, /Installing lima-guestagent to \/usr\/local\/bin\/lima-guestagent/);
+    const head = await home.limactl(["shell", NAME, "sh", "-c", `stat -c %s ${bin} && head -c 1048576 ${bin} | sha256sum`]);
+    assert.equal(head.code, 0, head.stderr);
+    const hostHead = createHash("sha256").update(readFileSync(HOST_AGENT).subarray(0, 1 << 20)).digest("hex");
+    assert.equal(head.stdout.replace(/ +-/, "").trim(), `${statSync(HOST_AGENT).size}\n${hostHead}`);
+    const server = new GuestServer("tcp", "127.0.0.1", p.loopback);
+    await server.listening;
+    await waitUntil("forwarded after guest-install", () => reachable(p.loopback), 10_000);
+    await server.stop();
+  });
+
   let driverPid = 0;
   it("runs QEMU through the external lima-driver-qemu: info lists it, the host agent started it for the instance", async () => {
     const info = await home.limactl(["info", "--yq", ".vmTypesEx.qemu.location"]);
@@ -304,13 +370,34 @@ with grpc.insecure_channel("unix:" + sys.argv[1]) as ch:
   });
 
   describe("after a restart with LIMA_SSH_PORT_FORWARDER=true", () => {
+    let watchOutput = "";
     before(async () => {
+      // `limactl watch --json` follows the stop and the start.
+      const watch = spawn(LIMACTL, ["watch", "--json", NAME], { env: { ...process.env, ...home.env } });
+      watch.stdout.on("data", (d: Buffer) => {
+        watchOutput += d.toString();
+      });
+      let watchStderr = "";
+      watch.stderr.on("data", (d: Buffer) => {
+        watchStderr += d.toString();
+      });
+      const watchExited = new Promise((resolve) => watch.on("exit", resolve));
+      await waitUntil("watch started", () => watchStderr.includes("Watching for events..."), 20_000);
       const stop = await home.limactl(["stop", NAME], { timeoutMs: BOOT_MS });
       assert.equal(stop.code, 0, stop.stderr);
       // The host agent stopped its driver server: no process, no pid file or socket left behind.
       assert.ok(driverPid > 0 && !isAlive(driverPid), `driver server ${driverPid} still running`);
       assert.deepEqual(readdirSync(dir).filter((f) => f.includes(".drv.")), []);
       await start({ LIMA_SSH_PORT_FORWARDER: "true" });
+      watch.kill("SIGINT");
+      await watchExited;
+    });
+    it("limactl watch --json showed the stop and the start", () => {
+      const events = watchOutput.trim().split("\n").map((l) => JSON.parse(l) as { instance: string; event: { status: { running?: boolean; exiting?: boolean; sshLocalPort?: number } } });
+      assert.ok(events.every((e) => e.instance === NAME), watchOutput);
+      const exiting = events.findIndex((e) => e.event.status.exiting === true);
+      assert.ok(exiting >= 0, watchOutput);
+      assert.ok(events.slice(exiting + 1).some((e) => e.event.status.running === true && (e.event.status.sshLocalPort ?? 0) > 0), watchOutput);
     });
     tcpForwardingChecks("SSH forwarder", () => p);
   });

@@ -42,6 +42,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ["generate-doc"], load: () => import("./generate-doc.js"), needsTree: true },
   { names: ["generate-jsonschema"], load: () => import("./generate-jsonschema.js") },
   { names: ["yq-restrictions"], load: () => import("./yq-restrictions.js") },
+  { names: ["tunnel"], load: () => import("./tunnel.js") },
+  { names: ["watch"], load: () => import("./watch.js") },
+  { names: ["debug"], load: () => import("./debug.js") },
+  { names: ["guest-install"], load: () => import("./guest-install.js") },
+  { names: ["sudoers"], load: () => import("./sudoers.js") },
+  { names: ["autostart"], load: () => import("./autostart.js") },
+  { names: ["start-at-login"], load: () => import("./start-at-login.js") },
 ];
 
 /** Global flags that take a value as the next argument (`--log-level debug`). */

@@ -68,7 +68,8 @@ const LIMA_COMMANDS: readonly LimaCommand[] = [
   advanced("autostart", "Manage automatic startup of Lima instances"),
   sub("autostart enable", "Register an instance to start automatically"),
   sub("autostart disable", "Unregister an instance from automatic startup"),
-  advanced("start-at-login", "Register/Unregister an autostart file for the instance"),
+  // Deprecated ("use \"limactl autostart\" instead"): cobra leaves deprecated commands out of the help.
+  { path: "start-at-login", short: "Register/Unregister an autostart file for the instance", group: ADVANCED_GROUP, hidden: true },
   advanced("network", "Lima network management"),
   sub("network list", "List networks", ["ls"]),
   sub("network create", "Create a Lima network"),
@@ -90,10 +91,10 @@ const LIMA_COMMANDS: readonly LimaCommand[] = [
 
 /** Lima commands not built yet (issue 10). Remove an entry when its command lands. */
 const KNOWN_MISSING = new Set([
-  "guest-install", "debug", "debug dns", "disk", "disk create", "disk list", "disk delete", "disk unlock",
+  "disk", "disk create", "disk list", "disk delete", "disk unlock",
   "disk resize", "disk import", "usernet", "snapshot", "snapshot create", "snapshot delete", "snapshot apply",
-  "snapshot list", "screenshot", "tunnel", "sudoers", "autostart", "autostart enable", "autostart disable",
-  "start-at-login", "network", "network list", "network create", "network delete", "watch",
+  "snapshot list", "screenshot",
+  "network", "network list", "network create", "network delete",
 ]);
 
 /** Commander's own help command and our second completion entry point are not commands of their own. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -23,5 +23,18 @@ describe("host agent events", () => {
     const late = new LineFollower(file, true);
     appendFileSync(file, "d\n");
     assert.deepEqual(late.poll(), ["d"]);
+    follower.close();
+    late.close();
+  });
+  it("follow a file replaced by a new one (a new start) from the new file's top, even a longer one", () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "ev-")), "log");
+    const follower = new LineFollower(file);
+    writeFileSync(file, "old\n");
+    assert.deepEqual(follower.poll(), ["old"]);
+    // The old file's inode number may be reused for the new file once nothing holds it.
+    rmSync(file);
+    writeFileSync(file, "first of the new start\nsecond\n");
+    assert.deepEqual(follower.poll(), ["first of the new start", "second"]);
+    follower.close();
   });
 });
