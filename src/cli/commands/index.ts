@@ -42,6 +42,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ["generate-doc"], load: () => import("./generate-doc.js"), needsTree: true },
   { names: ["generate-jsonschema"], load: () => import("./generate-jsonschema.js") },
   { names: ["yq-restrictions"], load: () => import("./yq-restrictions.js") },
+  { names: ["disk"], load: () => import("./disk.js") },
+  { names: ["snapshot"], load: () => import("./snapshot.js") },
+  { names: ["screenshot"], load: () => import("./screenshot.js") },
 ];
 
 /** Global flags that take a value as the next argument (`--log-level debug`). */
