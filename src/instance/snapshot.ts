@@ -1,8 +1,11 @@
 // Snapshots of an instance through its driver (Lima: pkg/snapshot). QEMU saves them in the disk
 // images: with QMP while the VM runs, with `qemu-img snapshot` while it is stopped.
 import type { Driver } from "../driver/driver.js";
+import { logger } from "../log/logger.js";
+import { controlMasterExists, exitControlMaster, removeStaleControlMaster } from "../sshutil/controlmaster.js";
 import type { Instance } from "../store/instance.js";
 import { errorMessage, LimaError } from "../util/errors.js";
+import { q } from "../util/goquote.js";
 import { withConfiguredDriver } from "./driverutil.js";
 
 /** Runs `use` with the instance's configured driver, with Lima's wrapping of a driver that cannot be set up. */
@@ -32,4 +35,20 @@ export function snapshotTags(list: string): string[] {
     tags.push(fields[1] ?? "");
   });
   return tags;
+}
+
+/**
+ * Restores a snapshot. In a running VM the guest's TCP state goes back in time, so the SSH
+ * ControlMaster's connection is dead though its process lives on: every `limactl shell` through
+ * it would hang. Ending it makes the next ssh open a fresh connection.
+ */
+export async function applySnapshot(inst: Instance, tag: string): Promise<void> {
+  await withSnapshotDriver(inst, (driver) => driver.applySnapshot(tag));
+  if (inst.status !== "Running" || !controlMasterExists(inst.dir)) return;
+  logger.info(`Exiting the ssh session of the instance ${q(inst.name)}: its connection predates the snapshot`);
+  try {
+    exitControlMaster(inst);
+  } catch (err) {
+    if (!(await removeStaleControlMaster(inst.dir))) logger.warn(`Failed to exit the ssh session of the instance ${q(inst.name)}`, { error: errorMessage(err) });
+  }
 }

@@ -2,7 +2,8 @@
 // the instance's driver.
 import type { Command } from "commander";
 import type { Driver } from "../../driver/driver.js";
-import { snapshotTags, withSnapshotDriver } from "../../instance/snapshot.js";
+import { applySnapshot, snapshotTags, withSnapshotDriver } from "../../instance/snapshot.js";
+import type { Instance } from "../../store/instance.js";
 import { logger } from "../../log/logger.js";
 import { inspect } from "../../store/store.js";
 import { LimaError } from "../../util/errors.js";
@@ -21,7 +22,12 @@ function requireTag(tag: string | undefined): string {
   return tag;
 }
 
-type TagAction = (driver: Driver, tag: string) => Promise<void>;
+type TagAction = (inst: Instance, tag: string) => Promise<void>;
+
+/** A driver call with a tag (create, delete). */
+function withDriver(call: (driver: Driver, tag: string) => Promise<void>): TagAction {
+  return (inst, tag) => withSnapshotDriver(inst, (driver) => call(driver, tag));
+}
 
 function tagCommand(parent: Command, name: string, alias: string, summary: string, example: string, run: TagAction): void {
   const cmd = parent
@@ -36,7 +42,7 @@ function tagCommand(parent: Command, name: string, alias: string, summary: strin
     .action(async (_a: string[], opts: { tag?: string }) => {
       const inst = await inspect(instanceArg(cmd.args));
       const tag = requireTag(opts.tag);
-      await withSnapshotDriver(inst, (driver) => run(driver, tag));
+      await run(inst, tag);
     });
 }
 
@@ -80,9 +86,9 @@ Examples:
 
   Delete a snapshot:
   $ limactl snapshot delete default --tag snap1`);
-  tagCommand(snapshot, "apply", "load", "Apply (load) a snapshot", "  Apply (restore) a snapshot:\n  $ limactl snapshot apply default --tag snap1", (d, tag) => d.applySnapshot(tag));
-  tagCommand(snapshot, "create", "save", "Create (save) a snapshot", "  Create a snapshot of an instance:\n  $ limactl snapshot create default --tag snap1", (d, tag) => d.createSnapshot(tag));
-  tagCommand(snapshot, "delete", "del", "Delete (del) a snapshot", "  Delete a snapshot:\n  $ limactl snapshot delete default --tag snap1", (d, tag) => d.deleteSnapshot(tag));
+  tagCommand(snapshot, "apply", "load", "Apply (load) a snapshot", "  Apply (restore) a snapshot:\n  $ limactl snapshot apply default --tag snap1", applySnapshot);
+  tagCommand(snapshot, "create", "save", "Create (save) a snapshot", "  Create a snapshot of an instance:\n  $ limactl snapshot create default --tag snap1", withDriver((d, tag) => d.createSnapshot(tag)));
+  tagCommand(snapshot, "delete", "del", "Delete (del) a snapshot", "  Delete a snapshot:\n  $ limactl snapshot delete default --tag snap1", withDriver((d, tag) => d.deleteSnapshot(tag)));
   listCommand(snapshot);
   return snapshot;
 }
