@@ -90,6 +90,11 @@ export interface Driver {
   applySnapshot(tag: string, options?: CallOptions): Promise<void>;
   deleteSnapshot(tag: string, options?: CallOptions): Promise<void>;
   listSnapshots(options?: CallOptions): Promise<string>;
+  /**
+   * The VM's display as a `png` or `bmp` image (Lima's optional Screenshotter). Optional: without
+   * it the host agent answers ScreenshotUnsupportedError; without a display, throw NoDisplayError.
+   */
+  captureScreenshot?(format: ScreenshotFormat, options?: CallOptions): Promise<Uint8Array>;
   /** True when the host agent must forward `ga.sock` over SSH. */
   forwardGuestAgent(options?: CallOptions): Promise<boolean>;
   /** A direct connection to the guest agent, or undefined: the host agent then dials `$INST/ga.sock`. */
@@ -98,6 +103,16 @@ export interface Driver {
   sshAddress(options?: CallOptions): Promise<string>;
   /** Called after `start()`, before the first SSH connection. */
   additionalSetupForSSH(options?: CallOptions): Promise<void>;
+}
+
+export type ScreenshotFormat = "png" | "bmp";
+
+/** Lima's driver.ErrNoDisplay: the VM has no display to capture. */
+export class NoDisplayError extends Error {
+  constructor(detail = "") {
+    super(`no display configured${detail}`);
+    this.name = "NoDisplayError";
+  }
 }
 
 export class NotImplementedError extends Error {

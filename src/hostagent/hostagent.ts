@@ -177,7 +177,11 @@ class HostAgent {
       driverBootScripts: await driver.bootScripts(),
     });
     writeSSHConfig(this.inst.dir, this.inst.name, this.config, this.endpoint);
-    this.server = await serveAPI(this.options.socket, () => ({ sshLocalPort: port }));
+    this.server = await serveAPI(this.options.socket, {
+      info: () => ({ sshLocalPort: port }),
+      screenshot: driver.captureScreenshot?.bind(driver),
+      driverName: info.name,
+    });
     if (this.stop.isRequested) return this.shutdown(undefined, await this.stop.requested);
     const started = await driver.start();
     // However the driver reports the end (an error, or the stream ending), the host agent stops.

@@ -1,14 +1,16 @@
 // Additional-disk locks, in Lima's layout: `$LIMA_HOME/_disks/<disk>/in_use_by` is a symlink to the
 // directory of the instance using the disk. A lock is only ever released or moved by the instance
 // it names, so one instance can never free a disk another one is running with.
-import { readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { LimaYAML } from "../config/types.js";
+import { detectImageFormat, virtualSize } from "../driver/qemu/disk.js";
 import { logger } from "../log/logger.js";
 import { errorMessage, isErrno, LimaError } from "../util/errors.js";
 import { q } from "../util/goquote.js";
-import { diskDir } from "./dirnames.js";
-import { InUseBy } from "./filenames.js";
+import { diskDir, limaDisksDir } from "./dirnames.js";
+import { DataDisk, InUseBy } from "./filenames.js";
 
 function lockPath(disk: string): string {
   return path.join(diskDir(disk), InUseBy);
@@ -80,4 +82,57 @@ export function moveDiskLocks(disks: string[], newDir: string): void {
       throw new LimaError(`failed to point ${q(lockPath(disk))} at ${q(newDir)}: ${errorMessage(err)}`, { cause: err });
     }
   }
+}
+
+/** Lima's store.Disk, in its JSON key order (`limactl disk list --json`). */
+export interface DiskInfo {
+  name: string;
+  /** Virtual size in bytes. */
+  size: number;
+  format: string;
+  dir: string;
+  /** The instance holding the lock, "" when free. */
+  instance: string;
+  instanceDir: string;
+  mountPoint: string;
+  fsType?: string;
+}
+
+/** Names of the entries of `$LIMA_HOME/_disks` (Lima's store.Disks), in directory order. */
+export function allDiskNames(): string[] {
+  try {
+    return readdirSync(limaDisksDir()).sort();
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return [];
+    throw err;
+  }
+}
+
+/** Where the guest mounts the disk; `[SWAP]` for a swap disk (only used in messages). */
+export function diskMountPoint(disk: string, fsType?: string): string {
+  return fsType === "swap" ? "[SWAP]" : `/mnt/lima-${disk}`;
+}
+
+/** Lima's InspectDisk: size and format from the image itself, the lock from `in_use_by`. Throws ENOENT when there is no `datadisk`. */
+export async function inspectDisk(name: string, fsType?: string): Promise<DiskInfo> {
+  const dir = diskDir(name);
+  const dataDisk = path.join(dir, DataDisk);
+  await stat(dataDisk);
+  const owner = diskLockOwner(name);
+  const disk: DiskInfo = {
+    name,
+    size: await virtualSize(dataDisk),
+    format: await detectImageFormat(dataDisk),
+    dir,
+    instance: owner === undefined ? "" : path.basename(owner),
+    instanceDir: owner ?? "",
+    mountPoint: diskMountPoint(name, fsType),
+  };
+  if (fsType !== undefined) disk.fsType = fsType;
+  return disk;
+}
+
+/** Removes the lock whoever holds it (`limactl disk unlock`: the caller checks the owner is not running). */
+export function unlockDisk(name: string): void {
+  rmSync(lockPath(name));
 }

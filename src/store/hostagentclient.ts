@@ -15,6 +15,11 @@ export interface HTTPResponse {
   body: string;
 }
 
+export interface HTTPBytesResponse {
+  status: number;
+  data: Buffer;
+}
+
 export async function getHostAgentInfo(socketPath: string, timeoutMs = 3000): Promise<HostAgentInfo> {
   const res = await httpGet(socketPath, "/v1/info", timeoutMs);
   if (res.status !== 200) throw new LimaError(`expected status 200, got ${res.status}: ${res.body.trim()}`);
@@ -22,7 +27,13 @@ export async function getHostAgentInfo(socketPath: string, timeoutMs = 3000): Pr
 }
 
 /** GET `target` with `Connection: close`, reading the response until the server closes. */
-export function httpGet(socketPath: string, target: string, timeoutMs: number): Promise<HTTPResponse> {
+export async function httpGet(socketPath: string, target: string, timeoutMs: number): Promise<HTTPResponse> {
+  const res = await httpGetBytes(socketPath, target, timeoutMs);
+  return { status: res.status, body: res.data.toString("utf8") };
+}
+
+/** httpGet with the body as bytes (images). */
+export function httpGetBytes(socketPath: string, target: string, timeoutMs: number): Promise<HTTPBytesResponse> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection({ path: socketPath });
     const chunks: Buffer[] = [];
@@ -36,7 +47,7 @@ export function httpGet(socketPath: string, target: string, timeoutMs: number): 
     socket.on("end", () => {
       clearTimeout(timer);
       try {
-        resolve(parseHTTPResponse(Buffer.concat(chunks)));
+        resolve(parseHTTPResponseBytes(Buffer.concat(chunks)));
       } catch (err) {
         reject(err);
       }
@@ -46,6 +57,11 @@ export function httpGet(socketPath: string, target: string, timeoutMs: number): 
 
 /** Status and body of a whole HTTP/1.x response; the body as Content-Length or chunked encoding gives it. */
 export function parseHTTPResponse(raw: Buffer): HTTPResponse {
+  const res = parseHTTPResponseBytes(raw);
+  return { status: res.status, body: res.data.toString("utf8") };
+}
+
+function parseHTTPResponseBytes(raw: Buffer): HTTPBytesResponse {
   const headEnd = raw.indexOf("\r\n\r\n");
   if (headEnd < 0) throw new LimaError("malformed HTTP response from the host agent: no end of headers");
   const [statusLine = "", ...headerLines] = raw.subarray(0, headEnd).toString("latin1").split("\r\n");
@@ -55,7 +71,7 @@ export function parseHTTPResponse(raw: Buffer): HTTPResponse {
   let body = raw.subarray(headEnd + 4);
   if (/\bchunked\b/i.test(headers.get("transfer-encoding") ?? "")) body = dechunk(body);
   else if (headers.has("content-length")) body = body.subarray(0, Number(headers.get("content-length")));
-  return { status: Number(status), body: body.toString("utf8") };
+  return { status: Number(status), data: body };
 }
 
 function dechunk(data: Buffer): Buffer {
@@ -70,4 +86,28 @@ function dechunk(data: Buffer): Buffer {
     parts.push(data.subarray(lineEnd + 2, lineEnd + 2 + size));
     pos = lineEnd + 2 + size + 2;
   }
+}
+
+/** Capturing a large display under TCG takes a while; the host agent answers once it has the image. */
+export const SCREENSHOT_TIMEOUT_MS = 60_000;
+
+/** Lima's HTTPStatusError text: the `message` of a JSON error body, else the status and body. */
+function statusErrorText(res: HTTPBytesResponse): string {
+  const body = res.data.toString("utf8");
+  try {
+    const message = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof message === "string") return message;
+  } catch {
+    // not Lima's ErrorJSON
+  }
+  return `unexpected HTTP status ${res.status}, body=${JSON.stringify(body)}`;
+}
+
+/** GET /v1/screenshot: the image, or Lima's errors for an old host agent, no support, no display. */
+export async function getScreenshot(socketPath: string, format: "png" | "bmp"): Promise<Buffer> {
+  const res = await httpGetBytes(socketPath, `/v1/screenshot?format=${format}`, SCREENSHOT_TIMEOUT_MS);
+  if (res.status === 200) return res.data;
+  if (res.status === 404) throw new LimaError("hostagent does not support screenshot — restart the instance to pick up the latest hostagent binary");
+  if (res.status === 422) throw new LimaError('VM has no display configured — set video.display (e.g., "default") in the instance config');
+  throw new LimaError(statusErrorText(res));
 }

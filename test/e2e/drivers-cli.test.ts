@@ -69,6 +69,11 @@ describe("external drivers through limactl", { timeout: 120_000 }, () => {
     assert.equal(inst.vmType, "hello");
     // The status comes from `lima-driver-hello --inspect-status` ("" → the PID files).
     assert.equal(inst.status, "Stopped");
+    // A driver without snapshots: Lima's error, and the server started for it goes too.
+    const snap = await home.limactl(["snapshot", "create", "h", "--tag", "t"]);
+    assert.notEqual(snap.code, 0);
+    assert.match(snap.stderr, /unimplemented/);
+    assert.deepEqual(driverProcessesOf(dir), []);
     const del = await home.limactl(["delete", "h"]);
     assert.equal(del.code, 0, del.stderr);
     assert.equal(existsSync(dir), false);

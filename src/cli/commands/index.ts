@@ -49,6 +49,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ["sudoers"], load: () => import("./sudoers.js") },
   { names: ["autostart"], load: () => import("./autostart.js") },
   { names: ["start-at-login"], load: () => import("./start-at-login.js") },
+  { names: ["disk"], load: () => import("./disk.js") },
+  { names: ["snapshot"], load: () => import("./snapshot.js") },
+  { names: ["screenshot"], load: () => import("./screenshot.js") },
 ];
 
 /** Global flags that take a value as the next argument (`--log-level debug`). */

@@ -197,15 +197,36 @@ function qemuImgMissing(err: unknown): boolean {
   return isErrno((err as Error).cause, "ENOENT");
 }
 
+const SECTOR_BYTES = 512;
+
+function roundUpToSector(sizeBytes: number): number {
+  return Math.ceil(sizeBytes / SECTOR_BYTES) * SECTOR_BYTES;
+}
+
+/**
+ * A new empty image (Lima's proxyimgutil CreateDisk): `qemu-img create -f FORMAT`; without
+ * qemu-img, a sparse raw file (rounded up to 512 bytes). Nothing to do when `file` exists.
+ */
+export async function createDiskImage(file: string, sizeBytes: number, format: "qcow2" | "raw"): Promise<void> {
+  if (await pathExists(file)) return;
+  try {
+    await runQemuImg(["create", "-f", format, file, String(sizeBytes)]);
+  } catch (err) {
+    if (!qemuImgMissing(err)) throw err;
+    await (await open(file, "wx", 0o644)).close();
+    await truncate(file, roundUpToSector(sizeBytes));
+  }
+}
+
 /** `qemu-img resize`; without qemu-img, a raw disk is truncated (rounded up to 512 bytes). */
-async function growDisk(disk: string, sizeBytes: number): Promise<void> {
+export async function resizeDiskImage(disk: string, sizeBytes: number): Promise<void> {
   let format: string | undefined;
   try {
     format = (await qemuImgInfo(disk)).format;
   } catch (err) {
     if (!qemuImgMissing(err)) throw err;
     if ((await detectImageFormat(disk)) !== "raw") throw err;
-    await truncate(disk, Math.ceil(sizeBytes / 512) * 512);
+    await truncate(disk, roundUpToSector(sizeBytes));
     return;
   }
   await runQemuImg(["resize", "-f", format ?? "raw", disk, String(sizeBytes)]);
@@ -219,7 +240,7 @@ export async function resizeDisk(instDir: string, sizeBytes: number, instName: s
   if (current === sizeBytes) return;
   logger.info(`Resize instance ${instName}'s disk from ${bytesSize(current)} to ${bytesSize(sizeBytes)}`);
   if (sizeBytes < current) throw new LimaError("disk shrinking is not supported");
-  await growDisk(disk, sizeBytes);
+  await resizeDiskImage(disk, sizeBytes);
 }
 
 /** Legacy layout migration, CreateDisk, then growing the disk to the configured size. */

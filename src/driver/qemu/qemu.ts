@@ -2,7 +2,7 @@
 // runs `qemu-system-*` in its own process group and stops it through QMP.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -20,13 +20,14 @@ import { isProcessAlive, readPidFile } from "../../store/pidfile.js";
 import { LimaError, errorMessage, isErrno } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import type { SemVer } from "../../version.js";
-import type { Driver, DriverInfo, GuestAgentConnection, StartedVM, StopOptions } from "../driver.js";
+import { type Driver, type DriverInfo, type GuestAgentConnection, NoDisplayError, type ScreenshotFormat, type StartedVM, type StopOptions } from "../driver.js";
 import { Channel } from "../../util/channel.js";
 import { checkCPUModel, chooseAccel, resolveCPUModel } from "./accel.js";
 import { FD_CONNECT_PATTERN, type QemuArgsInput, type QemuMountInput, type QemuNetworkInput, VIRTIO_PORT, buildQemuCommandLine } from "./cmdline.js";
 import { SUPPORTED_IMAGE_FORMATS, ensureDisk } from "./disk.js";
 import { effectiveLegacyBIOS, resolveFirmware, usesNoFirmware } from "./firmware.js";
 import { QMPError, humanMonitorCommand, qmpExecute } from "./qmp.js";
+import { ppmToBMP } from "./screendump.js";
 import { checkQemuVersion, inspectFeatures, minimumQemuVersion, qemuExecutable, qemuMachine, qemuVersion } from "./version.js";
 import { VirtiofsDaemons, findVirtiofsd, virtiofsdUnusable } from "./virtiofsd.js";
 import { pathExists } from "../../util/fsutil.js";
@@ -43,6 +44,8 @@ const DEFAULT_POWERDOWN_REPEAT_MS = 10_000;
 const PID_FILE_TIMEOUT_MS = 30_000;
 const POLL_MS = 100;
 const STDERR_TAIL_LINES = 20;
+/** A screendump of a large display under TCG takes a moment; QEMU answers once the file is written. */
+const SCREENDUMP_TIMEOUT_MS = 30_000;
 
 export interface QemuDriverOptions {
   /** Graceful shutdown deadline before SIGKILL (Lima: 3 min). */
@@ -290,6 +293,22 @@ export class QemuDriver implements Driver {
       return out.replaceAll("\r", "").replace("List of snapshots present on all disks:\n", "").replace("There is no snapshot available.\n", "");
     }
     return (await this.qemuImgSnapshot("-l")).replace("Snapshot list:\n", "");
+  }
+
+  /** QMP `screendump` into the instance directory; BMP is converted from QEMU's PPM. */
+  async captureScreenshot(format: ScreenshotFormat): Promise<Uint8Array> {
+    if ((this.config().video?.display ?? "none") === "none") {
+      throw new NoDisplayError(' (set video.display to "vnc" or "default" to enable screenshots)');
+    }
+    const dumpFormat = format === "png" ? "png" : "ppm";
+    const file = path.join(this.instance().dir, `screenshot.${process.pid}.${dumpFormat}`);
+    try {
+      await qmpExecute(this.qmpSocket(), "screendump", { filename: file, format: dumpFormat }, { replyTimeoutMs: SCREENDUMP_TIMEOUT_MS });
+      const data = await readFile(file);
+      return format === "bmp" ? ppmToBMP(data) : data;
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   async forwardGuestAgent(): Promise<boolean> {

@@ -91,9 +91,7 @@ const LIMA_COMMANDS: readonly LimaCommand[] = [
 
 /** Lima commands not built yet (issue 10). Remove an entry when its command lands. */
 const KNOWN_MISSING = new Set([
-  "disk", "disk create", "disk list", "disk delete", "disk unlock",
-  "disk resize", "disk import", "usernet", "snapshot", "snapshot create", "snapshot delete", "snapshot apply",
-  "snapshot list", "screenshot",
+  "usernet",
   "network", "network list", "network create", "network delete",
 ]);
 
