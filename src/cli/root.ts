@@ -102,6 +102,8 @@ function prepareSubcommand(cmd: Command): void {
   cmd.configureOutput({ writeErr: () => {}, outputError: () => {} });
   if (cmd.configureHelp().formatHelp === undefined) cmd.configureHelp({ formatHelp: () => formatCommandHelp(commandHelp(cmd)) });
   if (cmd.commands.length > 0) {
+    // cobra prints a non-runnable command's help on stdout and exits 0 (`limactl disk`).
+    cmd.allowExcessArguments(true).action(() => cmd.outputHelp());
     for (const sub of cmd.commands) prepareSubcommand(sub);
     return;
   }

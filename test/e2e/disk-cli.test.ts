@@ -61,6 +61,13 @@ after(() => {
 });
 
 describe("limactl disk", () => {
+  it("without a sub-command prints its help on stdout and exits 0, as cobra does", async () => {
+    const r = await home.limactl(["disk"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Lima disk management\n\nUsage:\n  limactl disk \[command\]\n/);
+    assert.match(r.stdout, /\n  resize +Resize existing Lima disk\n/);
+  });
+
   it("lists nothing, with Lima's hint, before any disk exists", async () => {
     const res = await ok(["disk", "ls"]);
     assert.equal(res.stdout, "NAME    SIZE    FORMAT    DIR    IN-USE-BY\n");
