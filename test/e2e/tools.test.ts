@@ -159,6 +159,29 @@ describe("autostart and start-at-login: a systemd user unit", () => {
   });
 });
 
+describe("delete and autostart", () => {
+  it("deleting an instance disables and removes its unit, as Lima", async () => {
+    const config = path.join(tmp, "config-delete");
+    const bin = path.join(tmp, "bin-delete");
+    const calls = path.join(tmp, "systemctl-delete.calls");
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, "systemctl"), `#!/bin/sh\necho "$*" >>${JSON.stringify(calls)}\n`);
+    chmodSync(path.join(bin, "systemctl"), 0o755);
+    const env = { XDG_CONFIG_HOME: config, LIMA_TS_SYSTEMD_BOOTED_MARKER: tmp, PATH: `${bin}:${process.env.PATH ?? ""}` };
+    const created = await home.limactl(["create", "--name", "gone", "-"], { input: "{images: [{location: /etc/profile}]}\n" });
+    assert.equal(created.code, 0, created.stderr);
+    const enable = await home.limactl(["autostart", "enable", "gone"], { env });
+    assert.equal(enable.code, 0, enable.stderr);
+    const unit = path.join(config, "systemd", "user", "lima-vm@gone.service");
+    assert.equal(existsSync(unit), true);
+    const deleted = await home.limactl(["delete", "gone"], { env });
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stderr, /The autostart entry for instance `gone` has been unregistered/);
+    assert.equal(existsSync(unit), false);
+    assert.deepEqual(readFileSync(calls, "utf8").trim().split("\n"), ["--user enable lima-vm@gone.service", "--user disable lima-vm@gone.service"]);
+  });
+});
+
 describe("watch", () => {
   const log = path.join(home.dir, NAME, "ha.stdout.log");
 

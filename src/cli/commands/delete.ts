@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { BASIC_GROUP } from "../help.js";
 import path from "node:path";
 import type { Command } from "commander";
+import { isRegistered, isRunningSystemd, unregister } from "../../autostart/systemd.js";
 import { deleteInstance } from "../../instance/delete.js";
 import { logger } from "../../log/logger.js";
 import { instanceDir } from "../../store/dirnames.js";
@@ -58,5 +59,18 @@ async function deleteOne(name: string, force: boolean): Promise<void> {
   } catch (err) {
     throw new LimaError(`failed to delete instance ${q(name)}: ${errorMessage(err)}`);
   }
+  await unregisterAutostart(name);
   logger.info(`Deleted ${q(name)} (${q(inst.dir)})`);
+}
+
+/** A deleted instance's systemd unit would fail at every login: Lima removes it, warning on failure. */
+async function unregisterAutostart(name: string): Promise<void> {
+  if (!isRunningSystemd()) return;
+  try {
+    if (!isRegistered(name)) return;
+    await unregister(name);
+    logger.info(`The autostart entry for instance ${q(name)} has been unregistered`);
+  } catch (err) {
+    logger.warn(`Failed to unregister the autostart entry for instance ${q(name)}: ${errorMessage(err)}`);
+  }
 }
