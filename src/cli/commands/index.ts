@@ -42,6 +42,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ["generate-doc"], load: () => import("./generate-doc.js"), needsTree: true },
   { names: ["generate-jsonschema"], load: () => import("./generate-jsonschema.js") },
   { names: ["yq-restrictions"], load: () => import("./yq-restrictions.js") },
+  { names: ["network"], load: () => import("./network.js") },
+  { names: ["usernet"], load: () => import("./usernet.js") },
 ];
 
 /** Global flags that take a value as the next argument (`--log-level debug`). */

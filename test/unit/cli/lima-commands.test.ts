@@ -91,9 +91,9 @@ const LIMA_COMMANDS: readonly LimaCommand[] = [
 /** Lima commands not built yet (issue 10). Remove an entry when its command lands. */
 const KNOWN_MISSING = new Set([
   "guest-install", "debug", "debug dns", "disk", "disk create", "disk list", "disk delete", "disk unlock",
-  "disk resize", "disk import", "usernet", "snapshot", "snapshot create", "snapshot delete", "snapshot apply",
+  "disk resize", "disk import", "snapshot", "snapshot create", "snapshot delete", "snapshot apply",
   "snapshot list", "screenshot", "tunnel", "sudoers", "autostart", "autostart enable", "autostart disable",
-  "start-at-login", "network", "network list", "network create", "network delete", "watch",
+  "start-at-login", "watch",
 ]);
 
 /** Commander's own help command and our second completion entry point are not commands of their own. */
