@@ -9,6 +9,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createAndStart, ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LimaHome } from "../helpers/limactl.js";
 
@@ -44,6 +45,16 @@ const pidFile = (): string => path.join(home.dir, "_networks", "user-v2", "usern
 
 function daemonPid(): number {
   return existsSync(pidFile()) ? Number(readFileSync(pidFile(), "utf8").trim()) : 0;
+}
+
+/** The daemon removes its pid file just before it exits. */
+const EXIT_WAIT_MS = 5_000;
+
+async function exited(pid: number): Promise<boolean> {
+  for (const deadline = Date.now() + EXIT_WAIT_MS; Date.now() < deadline; await sleep(100)) {
+    if (!alive(pid)) return true;
+  }
+  return false;
 }
 
 function alive(pid: number): boolean {
@@ -111,7 +122,7 @@ describe("two guests on a user-v2 network", { timeout: 40 * 60_000 }, () => {
     res = await home.limactl(["stop", NAMES[1]]);
     assert.equal(res.code, 0, res.stderr);
     assert.equal(daemonPid(), 0, "pid file removed");
-    assert.equal(alive(pid), false, "daemon exited");
+    assert.equal(await exited(pid), true, "daemon exited");
     for (const name of NAMES) {
       res = await home.limactl(["delete", name]);
       assert.equal(res.code, 0, res.stderr);
