@@ -36,6 +36,8 @@ export interface CidataNetwork {
   macAddress: string;
   interface: string;
   metric: number;
+  /** `IP/bits` configured statically (a user-v2 NIC of lima-ts); otherwise DHCP. */
+  address?: string;
 }
 
 /** A data or yq provision: its file is `provision.<mode>/<fileName>`. */
@@ -108,6 +110,8 @@ export interface StartArgs {
   rosettaBinFmt: boolean;
   /** The first `user-v2` network: its index in `networks[]` and its gateway (subnet base + 2). */
   userV2?: { networkIndex: number; gatewayIP: string };
+  /** Index in `networks[]` -> `IP/bits` of a NIC on a lima-ts user-v2 network (leased by the project). */
+  usernetAddresses?: ReadonlyMap<number, string>;
 }
 
 /** Host-side inputs, gathered by `hostFacts()`; separate so that derivation stays pure. */
@@ -187,7 +191,8 @@ function networks(inst: Instance, y: LimaYAML, start: StartArgs): CidataNetwork[
   const list: CidataNetwork[] = [{ macAddress: macAddress(inst.dir), interface: SLIRP_NIC_NAME, metric: 200 }];
   (y.networks ?? []).forEach((nw, i) => {
     if (i === start.userV2?.networkIndex) return;
-    list.push({ macAddress: nw.macAddress ?? "", interface: nw.interface ?? "", metric: nw.metric ?? 100 });
+    const address = start.usernetAddresses?.get(i);
+    list.push({ macAddress: nw.macAddress ?? "", interface: nw.interface ?? "", metric: nw.metric ?? 100, ...(address ? { address } : {}) });
   });
   return list;
 }

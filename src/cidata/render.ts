@@ -202,10 +202,24 @@ export function renderMetaData(args: Pick<TemplateArgs, "iid" | "hostname">): st
   return `instance-id: ${args.iid}\nlocal-hostname: ${args.hostname}\n`;
 }
 
+/**
+ * A NIC on a lima-ts user-v2 network: a fixed address and no gateway, so the slirp NIC keeps the
+ * default route, the DNS and the host (the network has no router of its own).
+ */
+function staticNIC(name: string, mac: string, address: string, optional: boolean): string[] {
+  const lines = [`  ${name}:`, "    match:", `      macaddress: '${mac}'`, "    dhcp4: false", "    addresses:", `    - ${address}`, `    set-name: ${name}`];
+  if (optional) lines.push("    optional: true");
+  return lines;
+}
+
 /** netplan v2; only the SLIRP NIC carries the nameservers. */
 export function renderNetworkConfig(args: Pick<TemplateArgs, "networks" | "param" | "dnsAddresses">): string {
   const lines = ["version: 2", "ethernets:"];
   for (const nw of args.networks) {
+    if (nw.address !== undefined) {
+      lines.push(...staticNIC(nw.interface, nw.macAddress, nw.address, args.param.internal_netplanOptional === "true"));
+      continue;
+    }
     lines.push(`  ${nw.interface}:`, "    match:", `      macaddress: '${nw.macAddress}'`, "    dhcp4: true", `    set-name: ${nw.interface}`);
     if (args.param.internal_netplanOptional === "true") lines.push("    optional: true");
     lines.push("    dhcp4-overrides:", `      route-metric: ${nw.metric}`, "    dhcp-identifier: mac");

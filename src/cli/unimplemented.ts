@@ -1,8 +1,7 @@
 // The warnings of `create` and `start` about lima.yaml fields lima-ts does not act on yet.
-import { loadNetworkModes, unimplementedFields, type LimaYAML } from "../config/index.js";
+import { unimplementedFields, type LimaYAML } from "../config/index.js";
 import { fillDriverConfig } from "../instance/driverutil.js";
 import { logger } from "../log/logger.js";
-import { limaHome } from "../store/dirnames.js";
 import * as filenames from "../store/filenames.js";
 import type { Instance } from "../store/instance.js";
 import path from "node:path";
@@ -19,6 +18,6 @@ async function effectiveConfig(inst: Instance): Promise<LimaYAML> {
 }
 
 export async function warnUnimplementedFields(inst: Instance): Promise<void> {
-  const messages = unimplementedFields(await effectiveConfig(inst), { networkModes: loadNetworkModes(limaHome()) });
+  const messages = unimplementedFields(await effectiveConfig(inst));
   for (const message of messages) logger.warn(message);
 }

@@ -21,6 +21,6 @@ export { driverDefaultsQEMU, validateQEMUConfig, resolveVMType, BUILTIN_VM_TYPES
 export { hostContext, hostArch, hostOS, existingLimaVersion, isExistingInstanceDir, machineId } from "./host.js";
 export { macAddress } from "./mac.js";
 export { loadNetworkModes, validate, validateParamIsUsed, type ValidateOptions } from "./validate.js";
-export { unimplementedFields, type UnimplementedContext } from "./unimplemented.js";
+export { unimplementedFields } from "./unimplemented.js";
 export { marshalConfig, toJSONObject } from "./marshal.js";
 export { guestTemplateData, hostTemplateData } from "./templatevars.js";

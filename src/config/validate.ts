@@ -3,13 +3,13 @@
 import { readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parse as parseYAML } from "yaml";
 import { parseDigest } from "../downloader/digest.js";
 import { validateIdentifier } from "../identifiers/validate.js";
 import { logger } from "../log/logger.js";
 import { errorMessage, isErrno, LimaError } from "../util/errors.js";
 import { goQuote, q, qList, vList } from "../util/goquote.js";
 import { isOlderThan, VERSION } from "../version.js";
+import { loadNetworksConfig, NETWORKS_CONFIG } from "../networks/config.js";
 import { BUILTIN_VM_TYPES, semverProblem } from "./driverdefaults.js";
 import { parseSize } from "./size.js";
 import { ARCHES, OSES, type FileRef, type LimaYAML, type PortForward, type Provision } from "./types.js";
@@ -431,19 +431,11 @@ function validateCopyToHost(y: LimaYAML, c: Collector): void {
   });
 }
 
-/** Network name -> mode from `$LIMA_HOME/_config/networks.yaml`, or Lima's built-in list. */
+/** Network name -> mode from `$LIMA_HOME/_config/networks.yaml` (written from Lima's template when missing, as Lima does). */
 export function loadNetworkModes(limaHome: string | undefined): Readonly<Record<string, string>> {
   if (!limaHome) return DEFAULT_NETWORKS;
-  let text: string;
-  try {
-    text = readFileSync(path.join(limaHome, "_config", "networks.yaml"), "utf8");
-  } catch {
-    return DEFAULT_NETWORKS;
-  }
-  const parsed = parseYAML(text) as { networks?: Record<string, { mode?: string } | null> } | null;
-  const modes: Record<string, string> = {};
-  for (const [name, nw] of Object.entries(parsed?.networks ?? {})) modes[name] = nw?.mode ?? "";
-  return modes;
+  const cfg = loadNetworksConfig(path.join(limaHome, "_config", NETWORKS_CONFIG));
+  return Object.fromEntries(Object.entries(cfg.networks).map(([name, nw]) => [name, nw.mode]));
 }
 
 function validateNetworks(y: LimaYAML, c: Collector, hostOS: string, options: ValidateOptions): void {

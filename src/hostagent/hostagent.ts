@@ -6,14 +6,14 @@ import net from "node:net";
 import path from "node:path";
 import type http from "node:http";
 import { generateCidata } from "../cidata/index.js";
-import { loadNetworkModes } from "../config/index.js";
 import type { Driver, DriverInfo } from "../driver/driver.js";
 import { configuredDriver } from "../instance/driverutil.js";
 import { hostResolverHosts, type HostResolver, startHostResolver } from "../hostresolver/index.js";
 import { logger } from "../log/logger.js";
+import { usernetAddresses, usernetHosts, usesUsernet } from "../networks/usernet/attach.js";
 import { ReverseSSHFS } from "../mount/reversesshfs.js";
 import { releaseDiskLocks } from "../store/disk.js";
-import { instanceDir, limaHome } from "../store/dirnames.js";
+import { instanceDir } from "../store/dirnames.js";
 import { stopDriverServers } from "../driver/external/process.js";
 import { offerGuestAgentConnection } from "../driver/gaconn.js";
 import * as filenames from "../store/filenames.js";
@@ -175,6 +175,7 @@ class HostAgent {
       rosettaEnabled: false,
       rosettaBinFmt: false,
       driverBootScripts: await driver.bootScripts(),
+      usernetAddresses: await usernetAddresses(this.inst.name, this.config),
     });
     writeSSHConfig(this.inst.dir, this.inst.name, this.config, this.endpoint);
     this.server = await serveAPI(this.options.socket, {
@@ -216,16 +217,16 @@ class HostAgent {
   }
 
   /**
-   * The DNS server the guest uses through 192.168.5.3 (§3.12): unless `hostResolver.enabled` is
-   * false or a user-v2 network brings its own DNS.
+   * The DNS server the guest uses through 192.168.5.3 (§3.12): unless `hostResolver.enabled` is false.
    */
   private async startHostResolver(): Promise<HostResolver | undefined> {
     const hostResolver = this.config.hostResolver;
     if (hostResolver?.enabled === false) return undefined;
-    const modes = loadNetworkModes(limaHome());
-    if ((this.config.networks ?? []).some((nw) => nw.lima !== undefined && modes[nw.lima] === "user-v2")) return undefined;
+    // On a user-v2 network the guests keep their slirp NIC, so this resolver also answers
+    // `lima-<instance>.internal` of the other instances there (Lima's gvisor DNS does that).
+    const dynamicHosts = usesUsernet(this.config) ? usernetHosts(this.config) : undefined;
     try {
-      return await startHostResolver({ ipv6: hostResolver?.ipv6 === true, staticHosts: hostResolverHosts(this.inst.name, this.config) });
+      return await startHostResolver({ ipv6: hostResolver?.ipv6 === true, staticHosts: hostResolverHosts(this.inst.name, this.config), ...(dynamicHosts ? { dynamicHosts } : {}) });
     } catch (err) {
       throw new LimaError(`cannot start DNS server: ${errorMessage(err)}`);
     }

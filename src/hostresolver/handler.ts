@@ -60,6 +60,8 @@ export interface HandlerOptions {
   ipv6: boolean;
   /** Name → IP address, or name → name it is an alias of. */
   staticHosts: Record<string, string>;
+  /** Names read at each query (the instances on a user-v2 network come and go); static names win. */
+  dynamicHosts?: () => Record<string, string>;
   /** Where unhandled queries go; default: the host's resolv.conf servers. */
   upstreams?: Upstream[];
   forwardTimeoutMs?: number;
@@ -197,7 +199,9 @@ function rejection(header: Header, action: ReturnType<typeof acceptAction>): Buf
 }
 
 export function createHandler(options: HandlerOptions): QueryHandler {
-  const table = buildHostTable(options.staticHosts);
+  const staticTable = buildHostTable(options.staticHosts);
+  const { dynamicHosts } = options;
+  const tableNow = (): HostTable => (dynamicHosts ? buildHostTable({ ...dynamicHosts(), ...options.staticHosts }) : staticTable);
   const resolver = options.resolver ?? systemResolver();
   const upstreams = options.upstreams ?? systemUpstreams();
   const timeoutMs = options.forwardTimeoutMs ?? FORWARD_TIMEOUT_MS;
@@ -214,7 +218,7 @@ export function createHandler(options: HandlerOptions): QueryHandler {
       return headerOnlyReply(header, RCODE_FORMERR);
     }
     const fit = (reply: Buffer): Buffer => (transport === "udp" ? truncateMessage(reply, UDP_REPLY_LIMIT) : reply);
-    const answers = question && isQuery(header.flags) ? await localAnswers(question, options.ipv6, table, resolver) : undefined;
+    const answers = question && isQuery(header.flags) ? await localAnswers(question, options.ipv6, tableNow(), resolver) : undefined;
     if (answers) return fit(buildReply(query, answers));
     // Not answered here: the host's DNS servers answer, or (all failing) an empty reply.
     return fit((await forwardQuery(query, upstreams, timeoutMs)) ?? buildReply(query, []));

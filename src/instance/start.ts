@@ -1,6 +1,7 @@
 // `limactl start` of an existing instance: prepare, spawn the detached host agent, follow its
 // events until the instance is running (or the host agent gives up), with a timeout.
 import { spawn } from "node:child_process";
+import { reconcileNetworks } from "../networks/reconcile.js";
 import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -220,6 +221,7 @@ export async function startInstance(inst: Instance, options: StartOptions = { ti
       throw new LimaError(`instance ${q(inst.name)} seems running (hint: remove ${q(path.join(inst.dir, filenames.HostAgentPID))})`);
     }
     const prepared = await prepareInstance(inst, { requireNerdctlArchive: true });
+    await reconcileNetworks(inst.name);
     const haPid = spawnHostAgent(inst, options, prepared);
     await waitForPidFile(inst, haPid);
     await followStart(inst, options, haPid);

@@ -8,6 +8,7 @@ import { logger } from "../../log/logger.js";
 import { instanceDir } from "../../store/dirnames.js";
 import { LimaYAML } from "../../store/filenames.js";
 import { inspect } from "../../store/store.js";
+import { reconcileNetworks } from "../../networks/reconcile.js";
 import { errorMessage, joinErrors, LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import { boolFlag, checkArgs } from "../flags.js";
@@ -34,6 +35,11 @@ export function register(program: Command): Command {
         continue;
       }
       await deleteOne(name, opts.force === true);
+    }
+    try {
+      await reconcileNetworks();
+    } catch (err) {
+      errors.push(err as Error);
     }
     const joined = joinErrors(errors);
     if (joined) throw joined;

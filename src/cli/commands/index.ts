@@ -52,6 +52,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ["disk"], load: () => import("./disk.js") },
   { names: ["snapshot"], load: () => import("./snapshot.js") },
   { names: ["screenshot"], load: () => import("./screenshot.js") },
+  { names: ["network"], load: () => import("./network.js") },
+  { names: ["usernet"], load: () => import("./usernet.js") },
 ];
 
 /** Global flags that take a value as the next argument (`--log-level debug`). */

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { BASIC_GROUP } from "../help.js";
 import { stopForcibly, stopGracefully } from "../../instance/stop.js";
 import { inspect } from "../../store/store.js";
+import { reconcileNetworks } from "../../networks/reconcile.js";
 import { joinErrors } from "../../util/errors.js";
 import { boolFlag } from "../flags.js";
 
@@ -26,6 +27,7 @@ export function register(program: Command): Command {
         errors.push(err as Error);
       }
     }
+    await reconcileNetworks();
     const joined = joinErrors(errors);
     if (joined) throw joined;
   });

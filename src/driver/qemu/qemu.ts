@@ -6,13 +6,15 @@ import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
-import { driverDefaultsQEMU, loadNetworkModes, validateQEMUConfig } from "../../config/index.js";
+import { driverDefaultsQEMU, validateQEMUConfig } from "../../config/index.js";
+import { isUsernet, loadNetworksConfig } from "../../networks/config.js";
+import { usernetSock } from "../../networks/usernet/paths.js";
 import { existingLimaVersion, hostOS } from "../../config/host.js";
 import { macAddress } from "../../config/mac.js";
 import { parseSize } from "../../config/size.js";
 import type { Arch, LimaYAML, OS, QEMUOpts } from "../../config/types.js";
 import { logger } from "../../log/logger.js";
-import { diskDir, limaHome } from "../../store/dirnames.js";
+import { diskDir } from "../../store/dirnames.js";
 import { lockDiskForInstance, releaseDiskLocks } from "../../store/disk.js";
 import * as filenames from "../../store/filenames.js";
 import type { Instance } from "../../store/instance.js";
@@ -439,7 +441,7 @@ export class QemuDriver implements Driver {
 
   private networkInputs(): QemuNetworkInput[] {
     return (this.config().networks ?? []).map((nw, i): QemuNetworkInput => {
-      if (nw.lima) throw new LimaError(limaNetworkUnavailable(nw.lima, i));
+      if (nw.lima) return limaNetworkInput(nw.lima, nw.macAddress ?? "");
       if (nw.socket) return { kind: "socket", socketPath: nw.socket, macAddress: nw.macAddress ?? "" };
       throw new LimaError(`invalid network spec networks[${i}]: ${JSON.stringify(nw)}`);
     });
@@ -603,15 +605,14 @@ async function detectVersion(exe: string, templateMinimum: string | undefined): 
 }
 
 /**
- * Why a `lima:` network cannot be brought up. Lima runs user-v2 networks on Linux (its usernet
- * daemon, gvisor-tap-vsock), which lima-ts does not have yet; the other modes are macOS-only in
- * Lima too (socket_vmnet).
+ * A `lima:` network's NIC. A user-v2 network is the network's switch socket (its daemon runs
+ * before QEMU, see src/networks/reconcile.ts); unlike Lima, net0 stays slirp (SSH, DNS, internet)
+ * because lima-ts's user-v2 network is a plain switch without a router. The other modes are
+ * socket_vmnet, macOS-only in Lima.
  */
-function limaNetworkUnavailable(name: string, index: number): string {
-  if (loadNetworkModes(limaHome())[name] === "user-v2") {
-    return `field \`networks[${index}].lima\`: network ${q(name)} (user-v2 mode) is not implemented yet in lima-ts; remove it, or connect a \`socket:\` network instead`;
-  }
-  return `networks.yaml '${name}' configuration is only supported on macOS right now`;
+function limaNetworkInput(name: string, macAddress: string): QemuNetworkInput {
+  if (isUsernet(loadNetworksConfig(), name)) return { kind: "socket", socketPath: usernetSock(name, "qemu"), macAddress };
+  throw new LimaError(`networks.yaml '${name}' configuration is only supported on macOS right now`);
 }
 
 function readOptional(file: string): string | undefined {

@@ -124,6 +124,15 @@ describe("deriveTemplateArgs", () => {
     assert.equal(usernet.networks.length, 1);
   });
 
+  it("gives a lima-ts user-v2 NIC its leased address and keeps slirp as eth0", () => {
+    const args = deriveTemplateArgs(typicalInstance(DIR, HOME), start({ usernetAddresses: new Map([[0, "192.168.104.3/24"]]) }), facts());
+    assert.deepEqual(args.networks, [
+      { macAddress: macAddress(DIR), interface: "eth0", metric: 200 },
+      { macAddress: "52:55:55:aa:bb:cc", interface: "lima0", metric: 100, address: "192.168.104.3/24" },
+    ]);
+    assert.equal(args.slirpGateway, "192.168.5.2");
+  });
+
   it("gives reverse-sshfs mounts plain options", () => {
     const inst = typicalInstance(DIR, HOME);
     inst.config = { ...inst.config, mountType: "reverse-sshfs" };

@@ -266,6 +266,25 @@ ethernets:
   });
 });
 
+describe("renderNetworkConfig of a lima-ts user-v2 NIC", () => {
+  it("configures the leased address statically, without gateway, DHCP or nameservers", () => {
+    const args = typicalArgs();
+    args.networks.push({ macAddress: "52:55:55:aa:bb:cc", interface: "lima0", metric: 100, address: "192.168.104.3/24" });
+    assert.ok(
+      renderNetworkConfig(args).endsWith(`      - 192.168.5.3
+  lima0:
+    match:
+      macaddress: '52:55:55:aa:bb:cc'
+    dhcp4: false
+    addresses:
+    - 192.168.104.3/24
+    set-name: lima0
+`),
+      renderNetworkConfig(args),
+    );
+  });
+});
+
 describe("renderLimaEnv", () => {
   it("lists the variables in Lima's order", () => {
     const args = typicalArgs();

@@ -3,8 +3,6 @@ import { describe, it } from "node:test";
 import type { LimaYAML } from "../../../src/config/types.js";
 import { unimplementedFields } from "../../../src/config/unimplemented.js";
 
-const ctx = { networkModes: { "user-v2": "user-v2", shared: "shared", mynet: "user-v2" } };
-
 describe("unimplementedFields", () => {
   it("is silent for what lima-ts does: 9p mounts, mountInotify, port forwards, display none, script and yq provisions, host resolver names, copyToHost", () => {
     const y: LimaYAML = {
@@ -12,7 +10,7 @@ describe("unimplementedFields", () => {
       hostResolver: { enabled: true, hosts: { "host.docker.internal": "host.lima.internal" } }, video: { display: "none", vnc: { display: "127.0.0.1:0,to=9" } },
       provision: [{ mode: "system", script: "true" }, { mode: "yq", path: "/etc/x.json", expression: ".a = 1" }], networks: [{ socket: "/var/run/socket_vmnet" }],
     };
-    assert.deepEqual(unimplementedFields(y, ctx), []);
+    assert.deepEqual(unimplementedFields(y), []);
   });
 
   it("names each ignored field once, whatever the number of entries", () => {
@@ -26,22 +24,20 @@ describe("unimplementedFields", () => {
       provision: [{ mode: "yq", path: "/etc/x.json", expression: ".a = 1" }, { mode: "system" }, { mode: "yq", path: "/etc/y", expression: "." }],
       networks: [{ lima: "user-v2" }, { lima: "mynet" }],
     };
-    assert.deepEqual(unimplementedFields(y, ctx), [
+    assert.deepEqual(unimplementedFields(y), [
       "field `video.display: vnc`: the VNC password (`vncpassword`) is not implemented yet in lima-ts, so no VNC client can connect",
-      "fields `networks[0].lima`, `networks[1].lima` (`user-v2` network) are not implemented yet in lima-ts: `limactl start` fails with it; remove it, or use `socket:`",
     ]);
   });
 
   it("says nothing about mounts of any type", () => {
-    assert.deepEqual(unimplementedFields({ mounts: [{ location: "~" }], mountType: "virtiofs" }, ctx), []);
-    assert.deepEqual(unimplementedFields({ mounts: [{ location: "~" }], mountType: "9p" }, ctx), []);
-    assert.deepEqual(unimplementedFields({ mounts: [], mountType: "reverse-sshfs" }, ctx), []);
+    assert.deepEqual(unimplementedFields({ mounts: [{ location: "~" }], mountType: "virtiofs" }), []);
+    assert.deepEqual(unimplementedFields({ mounts: [{ location: "~" }], mountType: "9p" }), []);
+    assert.deepEqual(unimplementedFields({ mounts: [], mountType: "reverse-sshfs" }), []);
     // reverse-sshfs is mounted by the host agent.
-    assert.deepEqual(unimplementedFields({ mounts: [{ location: "~" }], mountType: "reverse-sshfs" }, ctx), []);
+    assert.deepEqual(unimplementedFields({ mounts: [{ location: "~" }], mountType: "reverse-sshfs" }), []);
   });
 
-  it("tells user-v2 networks from other lima networks by their mode in networks.yaml", () => {
-    assert.deepEqual(unimplementedFields({ networks: [{ lima: "shared" }] }, ctx), []);
-    assert.equal(unimplementedFields({ networks: [{ lima: "mynet" }] }, ctx).length, 1);
+  it("says nothing about lima networks (user-v2 works; the others are refused by validation)", () => {
+    assert.deepEqual(unimplementedFields({ networks: [{ lima: "shared" }, { lima: "user-v2" }] }), []);
   });
 });
