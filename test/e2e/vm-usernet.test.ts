@@ -1,8 +1,8 @@
 // Two real guests on one user-v2 network (lima-ts's `limactl usernet` switch): they reach each
 // other by address and by `lima-<name>.internal`, still reach the host, and the network's daemon
 // lives exactly as long as an instance on it runs. The guests boot one after the other (2 cores).
-// The test guest has no `ping`: reachability is a TCP connection to the other guest's sshd (its
-// banner read back), and the RTT is the kernel's measure of that connection (`ss -ti`).
+// The test guest has no `ping` binary: an ICMP echo from a raw socket (python3, as root) stands in,
+// and a TCP connection to the other guest's sshd (its banner read back) checks a stream.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -21,6 +21,34 @@ const SUBNET_PREFIX = "192.168.104.";
 
 const hostServer = net.createServer((socket) => socket.end(`${HOST_GREETING}\n`));
 let hostPort = 0;
+
+/** `ping -c 3 HOST` without iputils: ICMP echo requests from a raw socket; prints one line per reply. */
+const ICMP_PING = `
+import os, socket, struct, sys, time
+host = sys.argv[1]
+addr = socket.gethostbyname(host)
+sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+sock.settimeout(5)
+def checksum(b):
+    b += b"\\0" * (len(b) % 2)
+    n = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    n = (n >> 16) + (n & 0xFFFF)
+    n += n >> 16
+    return ~n & 0xFFFF
+ident = os.getpid() & 0xFFFF
+for seq in range(3):
+    body = struct.pack("!HH", ident, seq) + b"lima-ts"
+    packet = struct.pack("!BBH", 8, 0, checksum(struct.pack("!BBH", 8, 0, 0) + body)) + body
+    start = time.time()
+    sock.sendto(packet, (addr, 0))
+    while True:
+        data, src = sock.recvfrom(1024)
+        ihl = (data[0] & 0x0F) * 4
+        kind, _, _, rid, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+        if kind == 0 and rid == ident and rseq == seq and src[0] == addr:
+            break
+    print("%s %s icmp_seq=%d time=%.1f ms" % (host, addr, seq, (time.time() - start) * 1000))
+`;
 
 async function guest(name: string, script: string): Promise<string> {
   const res = await home.limactl(["shell", name, "bash", "-c", script]);
@@ -103,6 +131,17 @@ describe("two guests on a user-v2 network", { timeout: 40 * 60_000 }, () => {
       assert.match(await guest(self, readBanner(`lima-${other}.internal`, 22)), /^SSH-2\.0-/);
       const ss = await guest(self, `exec 3<>/dev/tcp/${otherIP}/22; IFS= read -r -t 10 line <&3; ss -tin dst ${otherIP}`);
       t.diagnostic(`${self} -> ${other} (${otherIP}) TCP rtt: ${/rtt:([\d.]+\/[\d.]+)/.exec(ss)?.[1] ?? "?"} ms`);
+    }
+  });
+
+  it("each guest pings the other by lima-<name>.internal (ICMP echo)", async (t) => {
+    for (const [self, other] of [[NAMES[0], NAMES[1]], [NAMES[1], NAMES[0]]] as const) {
+      const res = await home.limactl(["shell", self, "sudo", "python3", "-", `lima-${other}.internal`], { input: ICMP_PING });
+      assert.equal(res.code, 0, res.stderr);
+      const replies = res.stdout.trim().split("\n");
+      assert.equal(replies.length, 3, res.stdout);
+      for (const reply of replies) assert.match(reply, new RegExp(`^lima-${other}\\.internal ${(ips.get(other) ?? "").replaceAll(".", "\\.")} icmp_seq=\\d time=`));
+      t.diagnostic(`${self} -> ${other}: ${replies.map((r) => /time=([\d.]+)/.exec(r)?.[1]).join(", ")} ms`);
     }
   });
 
