@@ -9,9 +9,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { createAndStart, ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LimaHome } from "../helpers/limactl.js";
+import { isAlive, waitUntil } from "../helpers/process.js";
 
 const home = new LimaHome();
 const NAMES = ["nv1", "nv2"] as const;
@@ -78,22 +78,6 @@ function daemonPid(): number {
 /** The daemon removes its pid file just before it exits. */
 const EXIT_WAIT_MS = 5_000;
 
-async function exited(pid: number): Promise<boolean> {
-  for (const deadline = Date.now() + EXIT_WAIT_MS; Date.now() < deadline; await sleep(100)) {
-    if (!alive(pid)) return true;
-  }
-  return false;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe("two guests on a user-v2 network", { timeout: 40 * 60_000 }, () => {
   const ips = new Map<string, string>();
 
@@ -154,14 +138,14 @@ describe("two guests on a user-v2 network", { timeout: 40 * 60_000 }, () => {
 
   it("runs the daemon while an instance uses the network, and stops it with the last one", async () => {
     const pid = daemonPid();
-    assert.ok(pid > 0 && alive(pid), "usernet daemon running");
+    assert.ok(pid > 0 && isAlive(pid), "usernet daemon running");
     let res = await home.limactl(["stop", NAMES[0]]);
     assert.equal(res.code, 0, res.stderr);
     assert.equal(daemonPid(), pid, "still running for the other instance");
     res = await home.limactl(["stop", NAMES[1]]);
     assert.equal(res.code, 0, res.stderr);
     assert.equal(daemonPid(), 0, "pid file removed");
-    assert.equal(await exited(pid), true, "daemon exited");
+    await waitUntil("the usernet daemon to exit", () => !isAlive(pid), EXIT_WAIT_MS);
     for (const name of NAMES) {
       res = await home.limactl(["delete", name]);
       assert.equal(res.code, 0, res.stderr);

@@ -10,6 +10,7 @@ import { logger } from "../../log/logger.js";
 import { LimaError, errorMessage, isErrno } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
 import { sleep } from "../../util/sleep.js";
+import { isProcessAlive } from "../../store/pidfile.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -177,20 +178,11 @@ function signal(pid: number, sig: NodeJS.Signals): boolean {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function terminate(pids: readonly number[]): Promise<void> {
   const living = pids.filter((pid) => signal(pid, "SIGTERM"));
   const deadline = Date.now() + TERM_GRACE_MS;
-  while (living.some(alive) && Date.now() < deadline) await sleep(POLL_MS);
-  for (const pid of living.filter(alive)) signal(pid, "SIGKILL");
+  while (living.some(isProcessAlive) && Date.now() < deadline) await sleep(POLL_MS);
+  for (const pid of living.filter(isProcessAlive)) signal(pid, "SIGKILL");
 }
 
 interface Daemon {
