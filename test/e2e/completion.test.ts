@@ -22,6 +22,20 @@ describe("completion", () => {
     assert.equal(noDesc.stdout, "start\nstop\n:4\n");
   });
 
+  it("offers no hidden or deprecated command, and instance names to sub-commands that take them", async () => {
+    const top = await home.limactl(["__completeNoDesc", ""]);
+    const names = top.stdout.trim().split("\n");
+    for (const hidden of ["hostagent", "start-at-login", "generate-doc", "usernet", "debug"]) assert.ok(!names.includes(hidden), hidden);
+    for (const shown of ["disk", "snapshot", "network", "tunnel", "watch", "autostart"]) assert.ok(names.includes(shown), shown);
+    const created = await home.limactl(["create", "--name", "snap1", "-"], { input: "{images: [{location: /etc/profile}]}\n" });
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await home.limactl(["__completeNoDesc", "snapshot", "create", "sn"])).stdout, "snap1\n:4\n");
+    assert.equal((await home.limactl(["__completeNoDesc", "tunnel", ""])).stdout, "snap1\n:4\n");
+    const disk = await home.limactl(["disk", "create", "data1", "--size", "1MiB"]);
+    assert.equal(disk.code, 0, disk.stderr);
+    assert.equal((await home.limactl(["__completeNoDesc", "disk", "delete", ""])).stdout, "data1\n:4\n");
+  });
+
   it("completes the flags of a command after `--`, as the shell passes the words", async () => {
     const res = await home.limactl(["__completeNoDesc", "start", "--ti"]);
     assert.equal(res.stdout, "--timeout\n:4\n");

@@ -1,6 +1,7 @@
 // Shell completion the cobra way: small shell shims that ask `limactl __complete ARGS... PARTIAL`
 // for candidates (one per line, then `:<directive>`), so completion always matches this binary.
 import type { Command } from "commander";
+import { allDiskNames } from "../../store/disk.js";
 import { instanceNames } from "../../store/store.js";
 import { listTemplates } from "../../templates/index.js";
 import { LimaError } from "../../util/errors.js";
@@ -78,8 +79,24 @@ export interface Candidate {
   description?: string;
 }
 
+/** cobra offers only available commands: neither hidden nor deprecated ones. */
 function subcommands(cmd: Command): Candidate[] {
-  return cmd.commands.filter((c) => !c.name().startsWith("_")).map((c) => ({ value: c.name(), description: c.summary() || c.description() }));
+  return cmd.createHelp().visibleCommands(cmd).filter((c) => c.name() !== "help").map((c) => ({ value: c.name(), description: c.summary() || c.description() }));
+}
+
+/** Commands whose positional arguments are instance names, by path below the root. */
+const TAKES_INSTANCES = new Set([
+  "stop", "restart", "delete", "shell", "edit", "clone", "rename", "protect", "unprotect", "list", "factory-reset", "show-ssh",
+  "snapshot create", "snapshot apply", "snapshot delete", "snapshot list", "tunnel", "watch", "guest-install", "screenshot",
+  "autostart enable", "autostart disable", "start-at-login",
+]);
+/** Commands whose positional arguments are additional disks. */
+const TAKES_DISKS = new Set(["disk delete", "disk resize", "disk unlock"]);
+
+function pathBelowRoot(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
 }
 
 function plain(values: string[]): Candidate[] {
@@ -107,14 +124,14 @@ export function complete(root: Command, words: string[], partial: string): { can
     return { candidates: matching(flags), directive: NO_FILE_COMP };
   }
   if (cmd.commands.length > 0) return { candidates: matching(subcommands(cmd)), directive: NO_FILE_COMP };
-  const name = cmd.name();
+  const name = pathBelowRoot(cmd);
   if (["create", "start"].includes(name) && positionals.length === 0) {
     const templates = listTemplates().map((t) => `template:${t.name}`).filter((t) => !t.split("/").some((p) => p.startsWith("_") || p.startsWith("template:_")));
     const extra = name === "start" ? instanceNames() : [];
     return { candidates: matching(plain([...extra, ...templates])), directive: DEFAULT };
   }
-  const takesInstances = ["stop", "restart", "delete", "shell", "edit", "clone", "rename", "protect", "unprotect", "list", "factory-reset", "show-ssh", "snapshot"];
-  if (takesInstances.includes(name)) return { candidates: matching(plain(instanceNames())), directive: NO_FILE_COMP };
+  if (TAKES_INSTANCES.has(name)) return { candidates: matching(plain(instanceNames())), directive: NO_FILE_COMP };
+  if (TAKES_DISKS.has(name)) return { candidates: matching(plain(allDiskNames())), directive: NO_FILE_COMP };
   return { candidates: [], directive: DEFAULT };
 }
 
