@@ -13,6 +13,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeFrame, FrameDecoder } from "../src/networks/usernet/switch.js";
 import { createAndStart, ensureGuestImage, GUEST_TEMPLATE } from "../test/helpers/guest.js";
+import { ICMP_PING_PY } from "../test/helpers/icmp.js";
 import { LIMACTL, LimaHome } from "../test/helpers/limactl.js";
 
 const FRAME_BYTES = 1514;
@@ -94,33 +95,6 @@ async function benchSwitch(frames: number): Promise<void> {
   }
 }
 
-/** ICMP echo from a raw socket (the test guest has no iputils): prints each RTT in ms. */
-const PING_PY = `
-import os, socket, struct, sys, time
-addr = socket.gethostbyname(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-s.settimeout(5)
-def csum(b):
-    b += b"\\0" * (len(b) % 2)
-    n = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    n = (n >> 16) + (n & 0xFFFF)
-    n += n >> 16
-    return ~n & 0xFFFF
-ident = os.getpid() & 0xFFFF
-for seq in range(int(sys.argv[2])):
-    body = struct.pack("!HH", ident, seq) + b"bench"
-    pkt = struct.pack("!BBH", 8, 0, csum(struct.pack("!BBH", 8, 0, 0) + body)) + body
-    t = time.time()
-    s.sendto(pkt, (addr, 0))
-    while True:
-        d, src = s.recvfrom(1024)
-        h = (d[0] & 15) * 4
-        k, _, _, i, q = struct.unpack("!BBHHH", d[h:h + 8])
-        if k == 0 and i == ident and q == seq:
-            break
-    print("%.2f" % ((time.time() - t) * 1000))
-    time.sleep(0.1)
-`;
 
 /** Sends N MiB to HOST:PORT and prints the seconds it took (the receiver closes when it has them all). */
 const SEND_PY = `
@@ -167,7 +141,8 @@ async function benchGuests(): Promise<void> {
     const yaml = path.join(tmp, "net.yaml");
     writeFileSync(yaml, `base: ${GUEST_TEMPLATE}\nmemory: 1GiB\ncpus: 1\nnetworks:\n- lima: user-v2\n`);
     for (const name of names) await createAndStart(home, name, yaml);
-    const rtts = (await shell(names[0], ["sudo", "python3", "-", `lima-${names[1]}.internal`, String(PINGS)], PING_PY)).split("\n").map(Number);
+    const replies = (await shell(names[0], ["sudo", "python3", "-", `lima-${names[1]}.internal`, String(PINGS)], ICMP_PING_PY)).split("\n");
+    const rtts = replies.map((r) => Number(/time=([\d.]+)/.exec(r)?.[1]));
     console.log(`guests: ICMP echo ${names[0]} -> ${names[1]} by name, ${PINGS} pings: median ${median(rtts).toFixed(2)} ms, min ${Math.min(...rtts).toFixed(2)} ms`);
 
     const port = 5201;

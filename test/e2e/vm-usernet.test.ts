@@ -11,6 +11,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createAndStart, ensureGuestImage, GUEST_TEMPLATE } from "../helpers/guest.js";
 import { LimaHome } from "../helpers/limactl.js";
+import { ICMP_PING_PY } from "../helpers/icmp.js";
 import { isAlive, waitUntil } from "../helpers/process.js";
 
 const home = new LimaHome();
@@ -22,33 +23,6 @@ const SUBNET_PREFIX = "192.168.104.";
 const hostServer = net.createServer((socket) => socket.end(`${HOST_GREETING}\n`));
 let hostPort = 0;
 
-/** `ping -c 3 HOST` without iputils: ICMP echo requests from a raw socket; prints one line per reply. */
-const ICMP_PING = `
-import os, socket, struct, sys, time
-host = sys.argv[1]
-addr = socket.gethostbyname(host)
-sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-sock.settimeout(5)
-def checksum(b):
-    b += b"\\0" * (len(b) % 2)
-    n = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    n = (n >> 16) + (n & 0xFFFF)
-    n += n >> 16
-    return ~n & 0xFFFF
-ident = os.getpid() & 0xFFFF
-for seq in range(3):
-    body = struct.pack("!HH", ident, seq) + b"lima-ts"
-    packet = struct.pack("!BBH", 8, 0, checksum(struct.pack("!BBH", 8, 0, 0) + body)) + body
-    start = time.time()
-    sock.sendto(packet, (addr, 0))
-    while True:
-        data, src = sock.recvfrom(1024)
-        ihl = (data[0] & 0x0F) * 4
-        kind, _, _, rid, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
-        if kind == 0 and rid == ident and rseq == seq and src[0] == addr:
-            break
-    print("%s %s icmp_seq=%d time=%.1f ms" % (host, addr, seq, (time.time() - start) * 1000))
-`;
 
 async function guest(name: string, script: string): Promise<string> {
   const res = await home.limactl(["shell", name, "bash", "-c", script]);
@@ -120,7 +94,7 @@ describe("two guests on a user-v2 network", { timeout: 40 * 60_000 }, () => {
 
   it("each guest pings the other by lima-<name>.internal (ICMP echo)", async (t) => {
     for (const [self, other] of [[NAMES[0], NAMES[1]], [NAMES[1], NAMES[0]]] as const) {
-      const res = await home.limactl(["shell", self, "sudo", "python3", "-", `lima-${other}.internal`], { input: ICMP_PING });
+      const res = await home.limactl(["shell", self, "sudo", "python3", "-", `lima-${other}.internal`], { input: ICMP_PING_PY });
       assert.equal(res.code, 0, res.stderr);
       const replies = res.stdout.trim().split("\n");
       assert.equal(replies.length, 3, res.stdout);
