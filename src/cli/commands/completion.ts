@@ -6,7 +6,7 @@ import { instanceNames } from "../../store/store.js";
 import { listTemplates } from "../../templates/index.js";
 import { LimaError } from "../../util/errors.js";
 import { q } from "../../util/goquote.js";
-import { checkArgs } from "../flags.js";
+import { checkArgs, commandPath } from "../flags.js";
 
 /** Cobra's ShellCompDirective values. */
 const NO_FILE_COMP = 4;
@@ -93,10 +93,9 @@ const TAKES_INSTANCES = new Set([
 /** Commands whose positional arguments are additional disks. */
 const TAKES_DISKS = new Set(["disk delete", "disk resize", "disk unlock"]);
 
+/** `snapshot create` for `limactl snapshot create`. */
 function pathBelowRoot(cmd: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
-  return names.join(" ");
+  return commandPath(cmd).split(" ").slice(1).join(" ");
 }
 
 function plain(values: string[]): Candidate[] {
